@@ -1,0 +1,70 @@
+/**
+ * @module
+ * The whole service on one screen: body limit, bearer auth, the /v1/pay routes, the sandbox
+ * (mounted only when WXPAY_SANDBOX=on), and one error handler that turns every failure into JSON.
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import { bearer } from './auth'
+import { loadConfig } from './config'
+import { describe, fail, PayError } from './errors'
+import { notify } from './routes/notify'
+import { pay } from './routes/pay'
+import { sandbox } from './sandbox'
+
+/** Request bodies above this are refused with `wxPayError.tooLarge`; real ones are under 8 KB. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+const PAY_ROUTES = ['/v1/pay/params', '/v1/pay/unified', '/v1/pay/queryOrder', '/v1/pay/closeOrder']
+
+export const app = new Hono<{ Bindings: Env }>()
+
+app.route('/v1/pay/notify', notify)
+
+app.use('/v1/pay/*', bearer())
+app.use(
+  '/v1/pay/*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw fail('tooLarge', `request body is larger than ${MAX_BODY_BYTES} bytes`)
+    },
+  }),
+)
+app.route('/v1/pay', pay)
+for (const path of PAY_ROUTES) {
+  app.all(path, () => {
+    throw fail('methodNotAllowed', `${path} accepts POST only`)
+  })
+}
+
+app.use('/sandbox/*', async (c, next) => {
+  if (!loadConfig(c.env).sandbox) throw fail('notFound', `no route for ${c.req.method} ${c.req.path}`)
+  await next()
+})
+app.route('/sandbox', sandbox)
+
+app.notFound((c) => {
+  const { status, body } = describe({ kind: 'notFound', message: `no route for ${c.req.method} ${c.req.path}` })
+  return c.json(body, status)
+})
+
+app.onError((err, c) => {
+  const failure = toFailure(err)
+  if (failure.kind === 'internal' || failure.kind === 'config') {
+    console.error(JSON.stringify({ event: 'request_failed', path: c.req.path, kind: failure.kind, error: failure.message }))
+  }
+  const { status, body } = describe(failure)
+  return c.json(body, status)
+})
+
+function toFailure(err: Error) {
+  if (err instanceof PayError) return err.failure
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return { kind: 'tooLarge' as const, message: `request body is larger than ${MAX_BODY_BYTES} bytes` }
+    if (err.status === 400) return { kind: 'params' as const, message: 'request body could not be parsed: send form fields or a JSON object' }
+  }
+  // Unexpected: say nothing about it to the caller; the log line keeps only its name.
+  return { kind: 'internal' as const, message: `internal error (${err.name})` }
+}

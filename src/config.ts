@@ -1,0 +1,91 @@
+/**
+ * @module
+ * The environment, validated once per isolate: a missing or malformed variable is reported by
+ * name (`wxPayError.config`), never guessed around. Secret values never appear in messages.
+ */
+import { fail } from './errors'
+import { SIGN_TYPES, type SignType } from './wechat/sign'
+
+export type Config = {
+  appid: string
+  mchId: string
+  apiKey: string
+  signType: SignType
+  apiBase: string
+  apiBaseBackup: string
+  timeoutMs: number
+  apiTokens: string[]
+  notifySecret: string
+  relayTimeoutMs: number
+  publicUrl: string | undefined
+  sandbox: boolean
+}
+
+const cache = new WeakMap<object, Config>()
+
+/**
+ * Reads and checks every variable the service needs.
+ * @throws {PayError} `config`, naming the first variable that is missing or invalid.
+ */
+export function loadConfig(env: Env): Config {
+  const cached = cache.get(env)
+  if (cached) return cached
+  const config: Config = {
+    appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
+    mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
+    apiKey: text(env, 'WXPAY_API_KEY', /^[\x21-\x7e]{32}$/, 'the 32-character APIv2 key', true),
+    signType: oneOf(env, 'WXPAY_SIGN_TYPE', SIGN_TYPES, 'HMAC-SHA256'),
+    apiBase: url(env, 'WXPAY_API_BASE', 'https://api.mch.weixin.qq.com'),
+    apiBaseBackup: url(env, 'WXPAY_API_BASE_BACKUP', 'https://api2.mch.weixin.qq.com'),
+    timeoutMs: millis(env, 'WXPAY_TIMEOUT_MS', 5000),
+    apiTokens: tokens(env),
+    notifySecret: text(env, 'NOTIFY_SECRET', /^[\x21-\x7e]{16,}$/, 'at least 16 printable characters', true),
+    relayTimeoutMs: millis(env, 'RELAY_TIMEOUT_MS', 5000),
+    publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
+    sandbox: oneOf(env, 'WXPAY_SANDBOX', ['on', 'off'] as const, 'off') === 'on',
+  }
+  cache.set(env, config)
+  return config
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = (env as unknown as Record<string, unknown>)[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function text(env: Env, name: string, pattern: RegExp, rule: string, secret = false): string {
+  const value = raw(env, name)
+  if (value === undefined) throw fail('config', `${name} is not set${secret ? ' (set it with `wrangler secret put`)' : ''}`)
+  if (!pattern.test(value)) throw fail('config', `${name} must be ${rule}`)
+  return value
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name) ?? fallback
+  if (!(allowed as readonly string[]).includes(value)) throw fail('config', `${name} must be one of ${allowed.join(', ')}`)
+  return value as T
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback
+  if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) throw fail('config', `${name} must be an http(s) URL`)
+  return value.replace(/\/+$/, '')
+}
+
+function millis(env: Env, name: string, fallback: number): number {
+  const value = raw(env, name)
+  if (value === undefined) return fallback
+  if (!/^[1-9][0-9]{0,5}$/.test(value) || Number(value) > 60_000) {
+    throw fail('config', `${name} must be a whole number of milliseconds from 1 to 60000`)
+  }
+  return Number(value)
+}
+
+function tokens(env: Env): string[] {
+  const list = (raw(env, 'API_TOKENS') ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '')
+  if (list.length === 0) throw fail('config', 'API_TOKENS is not set (comma-separated bearer tokens; `wrangler secret put API_TOKENS`)')
+  return list
+}

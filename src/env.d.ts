@@ -1,0 +1,9 @@
+// Secrets and optional variables: `wrangler types` only sees what wrangler.toml declares.
+interface Env {
+  WXPAY_API_KEY?: string
+  API_TOKENS?: string
+  NOTIFY_SECRET?: string
+  PUBLIC_URL?: string
+  WXPAY_TIMEOUT_MS?: string
+  RELAY_TIMEOUT_MS?: string
+}

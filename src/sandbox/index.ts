@@ -1,0 +1,3 @@
+import { Hono } from 'hono'
+
+export const sandbox = new Hono<{ Bindings: Env }>()

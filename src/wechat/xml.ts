@@ -1,0 +1,161 @@
+/**
+ * @module
+ * The flat `<xml>` codec that WeChat Pay v2 speaks (协议规则: root `xml`, one element per field,
+ * no attributes, no nesting). Written by hand so that nothing in it can resolve an entity or
+ * a DTD: DOCTYPE, ENTITY and every other `<!` construct but CDATA are refused (XXE guidance).
+ */
+
+/** Decoded fields. A null-prototype object, so a `__proto__` element is an ordinary, inert key. */
+export type Fields = Record<string, string>
+
+/** Thrown for any input the codec refuses; `message` says what was wrong and is safe to show. */
+export class XmlError extends Error {
+  override readonly name = 'XmlError'
+}
+
+/** Inputs longer than this (in UTF-16 units) are refused before any parsing. */
+export const MAX_XML_LENGTH = 64 * 1024
+/** More elements than this are refused: real messages carry a few dozen. */
+export const MAX_FIELDS = 256
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
+// Characters v2 cannot carry: anything outside the Basic Multilingual Plane (4-byte UTF-8).
+const ASTRAL = /[\uD800-\uDFFF]/
+
+/**
+ * Parses a WeChat Pay v2 message into its fields, every value a string.
+ * @example decode('<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>') // { return_code: 'SUCCESS' }
+ * @throws {XmlError} on anything but a flat `<xml>` document of simple elements.
+ */
+export function decode(input: string): Fields {
+  if (input.length > MAX_XML_LENGTH) throw new XmlError(`document is larger than ${MAX_XML_LENGTH} characters`)
+  const fields: Fields = Object.create(null)
+  let count = 0
+  let pos = skipProlog(input)
+  pos = expect(input, pos, '<xml>', 'the root element must be <xml> without attributes')
+  for (;;) {
+    pos = skipSpace(input, pos)
+    if (input.startsWith('</xml>', pos)) break
+    if (input.charCodeAt(pos) !== 0x3c /* < */) {
+      throw new XmlError(pos >= input.length ? 'unclosed <xml> root' : `text outside an element at offset ${pos}`)
+    }
+    if (input.startsWith('<!', pos)) throw new XmlError(declarationError(input, pos))
+    const close = input.indexOf('>', pos)
+    if (close < 0) throw new XmlError(`unclosed tag at offset ${pos}`)
+    const tag = input.slice(pos + 1, close)
+    const selfClosing = tag.endsWith('/')
+    const name = selfClosing ? tag.slice(0, -1) : tag
+    if (!NAME.test(name)) throw new XmlError(`invalid element <${truncate(tag)}>: attributes and odd names are not allowed`)
+    if (Object.hasOwn(fields, name)) throw new XmlError(`duplicate element <${name}>`)
+    if (++count > MAX_FIELDS) throw new XmlError(`more than ${MAX_FIELDS} elements`)
+    if (selfClosing) {
+      fields[name] = ''
+      pos = close + 1
+      continue
+    }
+    const [value, end] = readContent(input, close + 1, name)
+    fields[name] = value
+    pos = end
+  }
+  pos = skipSpace(input, pos + '</xml>'.length)
+  if (pos !== input.length) throw new XmlError('content after the closing </xml>')
+  return fields
+}
+
+/**
+ * Serialises fields as a flat `<xml>` document. Values with markup characters go in CDATA
+ * (WeChat's advice for JSON such as `detail`); a `]]>` inside is split across two sections.
+ * @throws {XmlError} for a name that is not a simple element name, or a character v2 rejects.
+ */
+export function encode(fields: Readonly<Record<string, string>>): string {
+  let out = '<xml>'
+  for (const [name, value] of Object.entries(fields)) {
+    if (!NAME.test(name)) throw new XmlError(`cannot encode element name "${truncate(name)}"`)
+    if (ASTRAL.test(value)) throw new XmlError(`${name}: 4-byte UTF-8 characters are not supported by WeChat Pay v2`)
+    out += `<${name}>${/[<>&'"]/.test(value) ? cdata(value) : value}</${name}>`
+  }
+  return `${out}</xml>`
+}
+
+function cdata(value: string): string {
+  return `<![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`
+}
+
+/** Reads text, entities and CDATA up to `</name>`; returns the value and the offset after the end tag. */
+function readContent(input: string, start: number, name: string): [string, number] {
+  let value = ''
+  let pos = start
+  for (;;) {
+    const lt = input.indexOf('<', pos)
+    if (lt < 0) throw new XmlError(`unclosed element <${name}>`)
+    value += unescape(input.slice(pos, lt), name)
+    if (input.startsWith('<![CDATA[', lt)) {
+      const end = input.indexOf(']]>', lt + 9)
+      if (end < 0) throw new XmlError(`unclosed CDATA section in <${name}>`)
+      value += input.slice(lt + 9, end)
+      pos = end + 3
+      continue
+    }
+    if (input.startsWith(`</${name}>`, lt)) return [value, lt + name.length + 3]
+    if (input.startsWith('<!', lt)) throw new XmlError(declarationError(input, lt))
+    if (input.startsWith('</', lt)) throw new XmlError(`mismatched end tag in <${name}>`)
+    throw new XmlError(`nested element in <${name}>: v2 messages are flat`)
+  }
+}
+
+function unescape(text: string, name: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&([^;&]*);?/g, (whole, ref: string) => {
+    if (!whole.endsWith(';')) throw new XmlError(`bare & in <${name}>`)
+    const named = ENTITIES[ref]
+    if (named !== undefined && Object.hasOwn(ENTITIES, ref)) return named
+    const code = /^#x[0-9A-Fa-f]{1,6}$/.test(ref)
+      ? Number.parseInt(ref.slice(2), 16)
+      : /^#[0-9]{1,7}$/.test(ref)
+        ? Number.parseInt(ref.slice(1), 10)
+        : Number.NaN
+    if (!(code >= 0x9 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) {
+      throw new XmlError(`unknown entity &${truncate(ref)}; in <${name}>`)
+    }
+    return String.fromCodePoint(code)
+  })
+}
+
+/** Skips a byte-order mark, white space and an optional `<?xml …?>` declaration. */
+function skipProlog(input: string): number {
+  let pos = input.charCodeAt(0) === 0xfeff ? 1 : 0
+  pos = skipSpace(input, pos)
+  if (input.startsWith('<?xml', pos)) {
+    const end = input.indexOf('?>', pos)
+    if (end < 0) throw new XmlError('unclosed XML declaration')
+    pos = skipSpace(input, end + 2)
+  }
+  if (input.startsWith('<!', pos)) throw new XmlError(declarationError(input, pos))
+  return pos
+}
+
+function declarationError(input: string, pos: number): string {
+  const word = /^<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|--)/i.exec(input.slice(pos, pos + 10))?.[1]?.toUpperCase()
+  if (word === 'DOCTYPE' || word === 'ENTITY') return 'DOCTYPE and ENTITY declarations are not allowed'
+  if (word === '--') return 'comments are not allowed'
+  return `markup declaration at offset ${pos} is not allowed`
+}
+
+function expect(input: string, pos: number, token: string, message: string): number {
+  if (!input.startsWith(token, pos)) throw new XmlError(message)
+  return pos + token.length
+}
+
+function skipSpace(input: string, pos: number): number {
+  let p = pos
+  for (;;) {
+    const c = input.charCodeAt(p)
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return p
+    p++
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
+}

@@ -1,0 +1,20 @@
+/**
+ * Test-only configuration (vitest.config.ts passes it to the Worker). The sandbox plays WeChat
+ * with the same key, so every signature in the tests is real.
+ */
+export const TEST_BINDINGS = {
+  WXPAY_APPID: 'wxd930ea5d5a258f4f',
+  WXPAY_MCH_ID: '10000100',
+  WXPAY_API_KEY: 'test0key0test0key0test0key0test0',
+  WXPAY_SIGN_TYPE: 'HMAC-SHA256',
+  WXPAY_API_BASE: 'http://api.wechat.test/sandbox',
+  WXPAY_API_BASE_BACKUP: 'http://api2.wechat.test/sandbox',
+  WXPAY_TIMEOUT_MS: '300',
+  RELAY_TIMEOUT_MS: '300',
+  API_TOKENS: 'test-token-old,test-token-new',
+  NOTIFY_SECRET: 'test-notify-secret-0123456789',
+  WXPAY_SANDBOX: 'on',
+  SANDBOX_NOTIFY_SCHEDULE: '0.05,0.05,0.05',
+} as const
+
+export const TOKEN = 'test-token-new'

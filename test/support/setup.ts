@@ -1,0 +1,3 @@
+import { installNetwork } from './net'
+
+installNetwork()
