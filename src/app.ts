@@ -53,7 +53,9 @@ app.notFound((c) => {
 app.onError((err, c) => {
   const failure = toFailure(err)
   if (failure.kind === 'internal' || failure.kind === 'config') {
-    console.error(JSON.stringify({ event: 'request_failed', path: c.req.path, kind: failure.kind, error: failure.message }))
+    console.error(
+      JSON.stringify({ event: 'request_failed', path: c.req.path, kind: failure.kind, error: failure.message }),
+    )
   }
   const { status, body } = describe(failure)
   return c.json(body, status)
@@ -62,8 +64,10 @@ app.onError((err, c) => {
 function toFailure(err: Error) {
   if (err instanceof PayError) return err.failure
   if (err instanceof HTTPException) {
-    if (err.status === 413) return { kind: 'tooLarge' as const, message: `request body is larger than ${MAX_BODY_BYTES} bytes` }
-    if (err.status === 400) return { kind: 'params' as const, message: 'request body could not be parsed: send form fields or a JSON object' }
+    if (err.status === 413)
+      return { kind: 'tooLarge' as const, message: `request body is larger than ${MAX_BODY_BYTES} bytes` }
+    if (err.status === 400)
+      return { kind: 'params' as const, message: 'request body could not be parsed: send form fields or a JSON object' }
   }
   // Unexpected: say nothing about it to the caller; the log line keeps only its name.
   return { kind: 'internal' as const, message: `internal error (${err.name})` }

@@ -55,14 +55,16 @@ function raw(env: Env, name: string): string | undefined {
 
 function text(env: Env, name: string, pattern: RegExp, rule: string, secret = false): string {
   const value = raw(env, name)
-  if (value === undefined) throw fail('config', `${name} is not set${secret ? ' (set it with `wrangler secret put`)' : ''}`)
+  if (value === undefined)
+    throw fail('config', `${name} is not set${secret ? ' (set it with `wrangler secret put`)' : ''}`)
   if (!pattern.test(value)) throw fail('config', `${name} must be ${rule}`)
   return value
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const value = raw(env, name) ?? fallback
-  if (!(allowed as readonly string[]).includes(value)) throw fail('config', `${name} must be one of ${allowed.join(', ')}`)
+  if (!(allowed as readonly string[]).includes(value))
+    throw fail('config', `${name} must be one of ${allowed.join(', ')}`)
   return value as T
 }
 
@@ -86,6 +88,7 @@ function tokens(env: Env): string[] {
     .split(',')
     .map((token) => token.trim())
     .filter((token) => token !== '')
-  if (list.length === 0) throw fail('config', 'API_TOKENS is not set (comma-separated bearer tokens; `wrangler secret put API_TOKENS`)')
+  if (list.length === 0)
+    throw fail('config', 'API_TOKENS is not set (comma-separated bearer tokens; `wrangler secret put API_TOKENS`)')
   return list
 }

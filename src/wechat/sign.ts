@@ -54,7 +54,8 @@ export async function verify(fields: Readonly<Record<string, string>>, key: stri
 /** The algorithm a received message claims: `sign_type` if present, else by signature length. */
 export function signTypeOf(fields: Readonly<Record<string, string>>): SignType | undefined {
   const declared = fields.sign_type
-  if (declared !== undefined) return (SIGN_TYPES as readonly string[]).includes(declared) ? (declared as SignType) : undefined
+  if (declared !== undefined)
+    return (SIGN_TYPES as readonly string[]).includes(declared) ? (declared as SignType) : undefined
   const length = fields.sign?.length
   return length === 32 ? 'MD5' : length === 64 ? 'HMAC-SHA256' : undefined
 }
@@ -82,7 +83,9 @@ const keys = new Map<string, CryptoKey>()
 async function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret)
   if (key === undefined) {
-    key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ])
     if (keys.size >= 8) keys.clear()
     keys.set(secret, key)
   }

@@ -46,7 +46,8 @@ export function decode(input: string): Fields {
     const tag = input.slice(pos + 1, close)
     const selfClosing = tag.endsWith('/')
     const name = selfClosing ? tag.slice(0, -1) : tag
-    if (!NAME.test(name)) throw new XmlError(`invalid element <${truncate(tag)}>: attributes and odd names are not allowed`)
+    if (!NAME.test(name))
+      throw new XmlError(`invalid element <${truncate(tag)}>: attributes and odd names are not allowed`)
     if (Object.hasOwn(fields, name)) throw new XmlError(`duplicate element <${name}>`)
     if (++count > MAX_FIELDS) throw new XmlError(`more than ${MAX_FIELDS} elements`)
     if (selfClosing) {
@@ -89,7 +90,7 @@ function readContent(input: string, start: number, name: string): [string, numbe
   for (;;) {
     const lt = input.indexOf('<', pos)
     if (lt < 0) throw new XmlError(`unclosed element <${name}>`)
-    value += unescape(input.slice(pos, lt), name)
+    value += decodeText(input.slice(pos, lt), name)
     if (input.startsWith('<![CDATA[', lt)) {
       const end = input.indexOf(']]>', lt + 9)
       if (end < 0) throw new XmlError(`unclosed CDATA section in <${name}>`)
@@ -104,7 +105,7 @@ function readContent(input: string, start: number, name: string): [string, numbe
   }
 }
 
-function unescape(text: string, name: string): string {
+function decodeText(text: string, name: string): string {
   if (!text.includes('&')) return text
   return text.replace(/&([^;&]*);?/g, (whole, ref: string) => {
     if (!whole.endsWith(';')) throw new XmlError(`bare & in <${name}>`)
