@@ -22,16 +22,18 @@ export const app = new Hono<{ Bindings: Env }>()
 
 app.route('/v1/pay/notify', notify)
 
-app.use('/v1/pay/*', bearer())
-app.use(
-  '/v1/pay/*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw fail('tooLarge', `request body is larger than ${MAX_BODY_BYTES} bytes`)
-    },
-  }),
-)
+for (const path of PAY_ROUTES) {
+  app.use(
+    path,
+    bearer(),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw fail('tooLarge', `request body is larger than ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
+}
 app.route('/v1/pay', pay)
 for (const path of PAY_ROUTES) {
   app.all(path, () => {

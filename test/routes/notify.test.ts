@@ -1,0 +1,323 @@
+import { env, exports } from 'cloudflare:workers'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { type SignType, sign } from '../../src/wechat/sign'
+import { encode } from '../../src/wechat/xml'
+import { jsapiOrder, orderNo, post } from '../support/api'
+import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { verifyRelay } from '../support/relay'
+import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
+
+const SUCCESS_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
+
+type Relay = { headers: Headers; body: string }
+
+/** The shop's backend: records what the service relays, answering `status`. */
+function shop(status = 200): Relay[] {
+  const received: Relay[] = []
+  route('shop.test', async (request) => {
+    received.push({ headers: request.headers, body: await request.text() })
+    return new Response(status === 200 ? 'ok' : 'down', { status })
+  })
+  return received
+}
+
+async function placeOrder(overrides: Record<string, string | number> = {}) {
+  const order = jsapiOrder(overrides)
+  const { status } = await post('/v1/pay/params', order)
+  expect(status).toBe(200)
+  return order as { out_trade_no: string; total_fee: number; openid: string }
+}
+
+/** A payment notification as WeChat sends it (reference §6.1), signed unless `sign` is given. */
+async function notification(
+  order: { out_trade_no: string; total_fee: number; openid: string },
+  {
+    type = 'HMAC-SHA256',
+    withSignType = false,
+    fields = {},
+    key = KEY,
+  }: {
+    type?: SignType
+    withSignType?: boolean
+    fields?: Record<string, string>
+    key?: string
+  } = {},
+): Promise<Record<string, string>> {
+  const body: Record<string, string> = {
+    appid: APPID,
+    bank_type: 'CFT',
+    cash_fee: String(order.total_fee),
+    fee_type: 'CNY',
+    is_subscribe: 'Y',
+    mch_id: MCH_ID,
+    nonce_str: '5d2b6c2a8db53831f7eda20af46e531c',
+    openid: order.openid,
+    out_trade_no: order.out_trade_no,
+    result_code: 'SUCCESS',
+    return_code: 'SUCCESS',
+    time_end: '20261127131540',
+    total_fee: String(order.total_fee),
+    trade_type: 'JSAPI',
+    transaction_id: `4200${Date.now()}${Math.floor(Math.random() * 1e10)}`.slice(0, 28),
+    ...(withSignType && { sign_type: type }),
+    ...fields,
+  }
+  return { ...body, sign: await sign(body, key, type) }
+}
+
+async function deliver(
+  body: string | Record<string, string>,
+): Promise<{ status: number; text: string; type: string | null }> {
+  const response = await exports.default.fetch(
+    new Request(`${SERVICE}/v1/pay/notify`, { method: 'POST', body: typeof body === 'string' ? body : encode(body) }),
+  )
+  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') }
+}
+
+/** The structured lines the service logs while a test runs. */
+function captureWarnings(): () => Record<string, unknown>[] {
+  const spy = vi.spyOn(console, 'warn')
+  onTestFinished(() => spy.mockRestore())
+  return () => spy.mock.calls.map(([line]) => JSON.parse(String(line)))
+}
+
+const record = (no: string) => env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')
+
+describe('a genuine notification is acknowledged only after the shop has it', () => {
+  it.each([
+    ['MD5 with sign_type', { type: 'MD5' as const, withSignType: true }],
+    ['HMAC-SHA256 without sign_type', { type: 'HMAC-SHA256' as const, withSignType: false }],
+    ['HMAC-SHA256 with sign_type', { type: 'HMAC-SHA256' as const, withSignType: true }],
+  ])('%s → SUCCESS and exactly one signed relay', async (_case, options) => {
+    const received = shop()
+    const order = await placeOrder({ attach: 'gift wrap' })
+    const message = await notification(order, {
+      ...options,
+      fields: {
+        attach: 'gift wrap',
+        coupon_fee: '1',
+        coupon_count: '1',
+        coupon_id_0: '9',
+        coupon_type_0: 'CASH',
+        coupon_fee_0: '1',
+        cash_fee: String(order.total_fee - 1),
+      },
+    })
+    const reply = await deliver(message)
+    expect(reply).toEqual({ status: 200, text: SUCCESS_XML, type: 'text/xml; charset=utf-8' })
+    expect(received).toHaveLength(1)
+    const relayed = received[0] as Relay
+    expect(relayed.headers.get('content-type')).toBe('application/json')
+    expect(await verifyRelay(relayed.body, relayed.headers.get('wxpay-signature'), env.NOTIFY_SECRET as string)).toBe(
+      true,
+    )
+    expect(JSON.parse(relayed.body)).toEqual({
+      data: {
+        out_trade_no: order.out_trade_no,
+        transaction_id: message.transaction_id,
+        trade_state: 'SUCCESS',
+        total_fee: order.total_fee,
+        cash_fee: order.total_fee - 1,
+        fee_type: 'CNY',
+        time_end: '20261127131540',
+        openid: order.openid,
+        trade_type: 'JSAPI',
+        bank_type: 'CFT',
+        attach: 'gift wrap',
+        coupons: [{ id: '9', type: 'CASH', fee: 1 }],
+      },
+    })
+    expect(await record(order.out_trade_no)).toMatchObject({
+      trade_state: 'SUCCESS',
+      transaction_id: message.transaction_id,
+      cash_fee: order.total_fee - 1,
+      relayed_at: expect.any(String),
+    })
+  })
+
+  it('acknowledges a duplicate of a delivered notification without relaying again', async () => {
+    const received = shop()
+    const order = await placeOrder()
+    const message = await notification(order)
+    expect((await deliver(message)).text).toBe(SUCCESS_XML)
+    expect((await deliver(message)).text).toBe(SUCCESS_XML)
+    expect(received).toHaveLength(1)
+  })
+
+  it('answers FAIL while the shop is down, then SUCCESS with one relay once it is up', async () => {
+    const down = shop(503)
+    const order = await placeOrder()
+    const message = await notification(order)
+    const first = await deliver(message)
+    expect(first.status).toBe(200)
+    expect(first.text).toContain('<return_code><![CDATA[FAIL]]></return_code>')
+    expect(down).toHaveLength(1)
+    const afterFailure = await record(order.out_trade_no)
+    expect(afterFailure).toMatchObject({ trade_state: 'SUCCESS', transaction_id: message.transaction_id })
+    expect(afterFailure).not.toHaveProperty('relayed_at')
+
+    const up = shop(200)
+    expect((await deliver(message)).text).toBe(SUCCESS_XML)
+    expect(up).toHaveLength(1)
+    expect(await record(order.out_trade_no)).toHaveProperty('relayed_at')
+  })
+})
+
+describe('anything else is refused with FAIL, changes nothing and relays nothing', () => {
+  const refusals: [
+    string,
+    (order: Awaited<ReturnType<typeof placeOrder>>) => Promise<string | Record<string, string>>,
+  ][] = [
+    [
+      'a forged signature',
+      'bad_signature',
+      async (order) => ({ ...(await notification(order)), sign: 'A'.repeat(64) }),
+    ],
+    ['a signature made with another key', 'bad_signature', (order) => notification(order, { key: 'k'.repeat(32) })],
+    [
+      'a field changed after signing',
+      'bad_signature',
+      async (order) => ({ ...(await notification(order)), total_fee: '1' }),
+    ],
+    [
+      'a field added after signing',
+      'bad_signature',
+      async (order) => ({ ...(await notification(order)), attach: 'x' }),
+    ],
+    [
+      'an amount that differs from the order',
+      'amount_mismatch',
+      (order) => notification(order, { fields: { total_fee: '1', cash_fee: '1' } }),
+    ],
+    ['another mch_id', 'wrong_merchant', (order) => notification(order, { fields: { mch_id: '1900000109' } })],
+    ['another appid', 'wrong_merchant', (order) => notification(order, { fields: { appid: 'wx0000000000000000' } })],
+    [
+      'result_code FAIL',
+      'not_success',
+      (order) => notification(order, { fields: { result_code: 'FAIL', err_code: 'X' } }),
+    ],
+    ['an unknown sign_type', 'bad_signature', (order) => notification(order, { fields: { sign_type: 'SHA1' } })],
+    ['a non-integer amount', 'malformed', (order) => notification(order, { fields: { total_fee: '1.01' } })],
+    ['garbage', 'unparsable', async () => 'this is not xml at all'],
+    ['an empty body', 'unparsable', async () => ''],
+    [
+      'a DOCTYPE / external entity payload',
+      'unparsable',
+      async (order) =>
+        `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><out_trade_no>${order.out_trade_no}</out_trade_no><attach>&xxe;</attach></xml>`,
+    ],
+    ['nested elements', 'unparsable', async () => '<xml><a><b>1</b></a></xml>'],
+  ]
+  it.each(refusals)('%s (logged as %s)', async (_case, reason, build) => {
+    const logs = captureWarnings()
+    const received = shop()
+    const order = await placeOrder()
+    const before = await record(order.out_trade_no)
+    const reply = await deliver(await build(order))
+    expect(reply.status).toBe(200)
+    expect(reply.text).toMatch(
+      /^<xml><return_code><!\[CDATA\[FAIL\]\]><\/return_code><return_msg><!\[CDATA\[[^\]<]+\]\]><\/return_msg><\/xml>$/,
+    )
+    expect(received).toHaveLength(0)
+    expect(await record(order.out_trade_no)).toEqual(before)
+    expect(logs()).toContainEqual(expect.objectContaining({ event: 'notify_rejected', reason }))
+  })
+
+  it('an oversized body → 413 with the FAIL XML', async () => {
+    const reply = await deliver(`<xml><attach>${'x'.repeat(20_000)}</attach></xml>`)
+    expect(reply.status).toBe(413)
+    expect(reply.text).toContain('FAIL')
+  })
+
+  it('an order this service never recorded and WeChat does not confirm', async () => {
+    const received = shop()
+    const ghost = { out_trade_no: orderNo('G'), total_fee: 100, openid: 'o1' }
+    const reply = await deliver(await notification(ghost))
+    expect(reply.text).toContain('FAIL')
+    expect(received).toHaveLength(0)
+    expect(await record(ghost.out_trade_no)).toBeNull()
+    expect(await env.ORDERS.get(`unmatched:${ghost.out_trade_no}`)).toBeNull()
+  })
+})
+
+describe('orders whose record is not visible yet', () => {
+  it('are confirmed with orderquery and kept aside, and WeChat is asked to retry', async () => {
+    const received = shop()
+    const order = await placeOrder()
+    const paid = await exports.default.fetch(
+      new Request(`${SERVICE}/sandbox/pay`, {
+        method: 'POST',
+        body: new URLSearchParams({ out_trade_no: order.out_trade_no }),
+      }),
+    )
+    const { data } = await paid.json<{ data: { transaction_id: string } }>()
+    received.length = 0
+    // As in another location: the order record has not arrived there yet.
+    await env.ORDERS.delete(`order:${order.out_trade_no}`)
+    const message = await notification(order, { fields: { transaction_id: data.transaction_id } })
+    const reply = await deliver(message)
+    expect(reply.text).toContain('FAIL')
+    expect(received).toHaveLength(0)
+    expect(await record(order.out_trade_no)).toBeNull()
+    expect(await env.ORDERS.get(`unmatched:${order.out_trade_no}`, 'json')).toMatchObject({
+      out_trade_no: order.out_trade_no,
+      transaction_id: data.transaction_id,
+      total_fee: order.total_fee,
+      trade_state: 'SUCCESS',
+    })
+  })
+})
+
+describe('the record only moves forward', () => {
+  it('a stale orderquery that lands after the notification does not undo SUCCESS', async () => {
+    shop()
+    const order = await placeOrder()
+    const message = await notification(order)
+    expect((await deliver(message)).text).toBe(SUCCESS_XML)
+    route(PRIMARY, async (request) => {
+      const { out_trade_no } = await readRequest(request)
+      return successReply({
+        out_trade_no: out_trade_no as string,
+        trade_state: 'NOTPAY',
+        total_fee: String(order.total_fee),
+      })
+    })
+    const stale = await post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no })
+    expect(stale.body.data.trade_state).toBe('NOTPAY')
+    expect(await record(order.out_trade_no)).toMatchObject({ trade_state: 'SUCCESS', relayed_at: expect.any(String) })
+    route(PRIMARY, passThrough)
+  })
+
+  it('a close that lands after the payment does not undo SUCCESS', async () => {
+    shop()
+    const order = await placeOrder()
+    expect((await deliver(await notification(order))).text).toBe(SUCCESS_XML)
+    const close = await post('/v1/pay/closeOrder', { out_trade_no: order.out_trade_no })
+    expect(close.body.error.code).toBe('ORDERPAID')
+    expect(await record(order.out_trade_no)).toMatchObject({ trade_state: 'SUCCESS' })
+  })
+})
+
+describe('the full loop with the sandbox', () => {
+  it('params → sandbox pay → notify → relay → queryOrder SUCCESS', async () => {
+    const received = shop()
+    const order = await placeOrder()
+    const paid = await exports.default.fetch(
+      new Request(`${SERVICE}/sandbox/pay`, {
+        method: 'POST',
+        body: new URLSearchParams({ out_trade_no: order.out_trade_no }),
+      }),
+    )
+    const { data } = await paid.json<{ data: { transaction_id: string; notification: { delivered: boolean } } }>()
+    expect(data.notification.delivered).toBe(true)
+    expect(received).toHaveLength(1)
+    const relayed = JSON.parse((received[0] as Relay).body)
+    expect(relayed.data).toMatchObject({
+      out_trade_no: order.out_trade_no,
+      transaction_id: data.transaction_id,
+      total_fee: order.total_fee,
+    })
+    const query = await post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no })
+    expect(query.body.data).toMatchObject({ trade_state: 'SUCCESS', transaction_id: data.transaction_id })
+  })
+})

@@ -1,0 +1,238 @@
+import { env, exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { sign, verify } from '../../src/wechat/sign'
+import { jsapiOrder, orderNo, post } from '../support/api'
+import { TOKEN } from '../support/bindings'
+import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { APPID, KEY, MCH_ID, readRequest } from '../support/wechat'
+
+/** Counts what reaches WeChat (the sandbox) while passing it through. */
+function countUpstream(): { calls: string[] } {
+  const seen = { calls: [] as string[] }
+  const counting: Handler = (request) => {
+    seen.calls.push(new URL(request.url).pathname)
+    return passThrough(request)
+  }
+  route(PRIMARY, counting)
+  return seen
+}
+
+async function sandboxPay(outTradeNo: string, extra: Record<string, string> = {}) {
+  const response = await exports.default.fetch(
+    new Request(`${SERVICE}/sandbox/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ out_trade_no: outTradeNo, ...extra }),
+    }),
+  )
+  expect(response.status).toBe(200)
+  return response.json<{ data: { transaction_id: string } }>()
+}
+
+describe('POST /v1/pay/params', () => {
+  it('returns getBrandWCPayRequest parameters with a paySign over exactly the five fields', async () => {
+    const upstream = countUpstream()
+    const { status, body } = await post('/v1/pay/params', jsapiOrder())
+    expect(status).toBe(200)
+    const data = body.data
+    expect(Object.keys(data).sort()).toEqual(['appId', 'nonceStr', 'package', 'paySign', 'signType', 'timeStamp'])
+    expect(data.appId).toBe(APPID)
+    expect(data.signType).toBe('HMAC-SHA256')
+    expect(data.timeStamp).toMatch(/^\d{10}$/)
+    expect(data.package).toMatch(/^prepay_id=wx\w+$/)
+    const { paySign, ...signed } = data
+    expect(paySign).toBe(await sign(signed, KEY, 'HMAC-SHA256'))
+    expect(upstream.calls).toEqual(['/sandbox/pay/unifiedorder'])
+  })
+
+  it('sends WeChat a signed unifiedorder that points notify_url at the service and keeps the shop URL in the record', async () => {
+    let sent: Record<string, string> = {}
+    route(PRIMARY, async (request) => {
+      sent = await readRequest(request.clone())
+      return passThrough(request)
+    })
+    const order = jsapiOrder({ attach: '订单 #1 & more' })
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+    expect(await verify(sent, KEY, 'HMAC-SHA256')).toBe(true)
+    expect(sent).toMatchObject({
+      appid: APPID,
+      mch_id: MCH_ID,
+      sign_type: 'HMAC-SHA256',
+      trade_type: 'JSAPI',
+      total_fee: '101',
+      notify_url: `${SERVICE}/v1/pay/notify`,
+      attach: '订单 #1 & more',
+    })
+    const record = await env.ORDERS.get<Record<string, unknown>>(`order:${order.out_trade_no}`, 'json')
+    expect(record).toMatchObject({
+      v: 1,
+      out_trade_no: order.out_trade_no,
+      total_fee: 101,
+      notify_url: 'https://shop.test/paid',
+      trade_state: 'NOTPAY',
+      trade_type: 'JSAPI',
+    })
+    expect(record?.fingerprint).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('accepts the same fields as JSON', async () => {
+    const { status, body } = await post('/v1/pay/params', jsapiOrder(), { json: true })
+    expect(status).toBe(200)
+    expect(body.data.package).toMatch(/^prepay_id=/)
+  })
+
+  it('answers the same order again from its record without calling WeChat', async () => {
+    const order = jsapiOrder()
+    const first = await post('/v1/pay/params', order)
+    const upstream = countUpstream()
+    const again = await post('/v1/pay/params', order)
+    expect(again.status).toBe(200)
+    expect(again.body.data.package).toBe(first.body.data.package)
+    expect(upstream.calls).toEqual([])
+  })
+
+  it('refuses other parameters for a known out_trade_no with OUT_TRADE_NO_USED before reaching WeChat', async () => {
+    const order = jsapiOrder()
+    await post('/v1/pay/params', order)
+    const upstream = countUpstream()
+    for (const change of [{ total_fee: 102 }, { body: 'other' }, { notify_url: 'https://shop.test/other' }]) {
+      const { status, body } = await post('/v1/pay/params', { ...order, ...change })
+      expect(status).toBe(409)
+      expect(body.error.code).toBe('OUT_TRADE_NO_USED')
+    }
+    expect(upstream.calls).toEqual([])
+  })
+})
+
+describe('POST /v1/pay/unified', () => {
+  it.each([
+    ['NATIVE', { trade_type: 'NATIVE' }, 'code_url', /^weixin:\/\/wxpay\/bizpayurl\?pr=/],
+    [
+      'MWEB',
+      { trade_type: 'MWEB', scene_info: '{"h5_info":{"type":"Wap","wap_url":"https://shop.test","wap_name":"Shop"}}' },
+      'mweb_url',
+      /^https:\/\/wx\.tenpay\.com\//,
+    ],
+  ])('places a %s order and returns its %s', async (_type, fields, key, pattern) => {
+    const { openid: _, ...order } = jsapiOrder(fields)
+    const { status, body } = await post('/v1/pay/unified', order)
+    expect(status).toBe(200)
+    expect(body.data.trade_type).toBe(fields.trade_type)
+    expect(body.data.prepay_id).toMatch(/^wx/)
+    expect(body.data[key]).toMatch(pattern)
+  })
+
+  it('returns signed APP parameters for trade_type APP', async () => {
+    const { openid: _, ...order } = jsapiOrder({ trade_type: 'APP' })
+    const { status, body } = await post('/v1/pay/unified', order)
+    expect(status).toBe(200)
+    const { sign: appSign, ...fields } = body.data.app
+    expect(Object.keys(fields).sort()).toEqual(['appid', 'noncestr', 'package', 'partnerid', 'prepayid', 'timestamp'])
+    expect(fields).toMatchObject({
+      appid: APPID,
+      partnerid: MCH_ID,
+      prepayid: body.data.prepay_id,
+      package: 'Sign=WXPay',
+    })
+    expect(appSign).toBe(await sign(fields, KEY, 'HMAC-SHA256'))
+  })
+
+  it('requires openid for JSAPI and scene_info for MWEB', async () => {
+    const { openid: _, ...order } = jsapiOrder({ trade_type: 'JSAPI' })
+    const jsapi = await post('/v1/pay/unified', order)
+    expect(jsapi.status).toBe(400)
+    expect(jsapi.body.error).toEqual({
+      code: 'wxPayError.params',
+      message: 'openid: is required when trade_type is JSAPI',
+    })
+    const mweb = await post('/v1/pay/unified', { ...order, trade_type: 'MWEB' })
+    expect(mweb.body.error.message).toBe('scene_info: is required when trade_type is MWEB (h5_info JSON)')
+  })
+})
+
+describe('the order lifecycle through the sandbox', () => {
+  it('params → queryOrder NOTPAY → pay → queryOrder SUCCESS → closeOrder refused as ORDERPAID', async () => {
+    const order = jsapiOrder()
+    const no = order.out_trade_no as string
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+
+    const unpaid = await post('/v1/pay/queryOrder', { out_trade_no: no })
+    expect(unpaid.status).toBe(200)
+    expect(unpaid.body.data).toMatchObject({ out_trade_no: no, trade_state: 'NOTPAY', total_fee: 101 })
+    for (const protocol of ['return_code', 'return_msg', 'result_code', 'sign', 'nonce_str', 'err_code']) {
+      expect(unpaid.body.data).not.toHaveProperty(protocol)
+    }
+
+    const paid = await sandboxPay(no, { coupon_fee: '1' })
+    const query = await post('/v1/pay/queryOrder', { out_trade_no: no })
+    expect(query.body.data).toMatchObject({
+      out_trade_no: no,
+      trade_state: 'SUCCESS',
+      transaction_id: paid.data.transaction_id,
+      total_fee: 101,
+      cash_fee: 100,
+      coupons: [{ type: 'CASH', fee: 1 }],
+    })
+    expect(query.body.data).not.toHaveProperty('coupon_fee_0')
+    const record = await env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')
+    expect(record).toMatchObject({ trade_state: 'SUCCESS', transaction_id: paid.data.transaction_id })
+
+    const close = await post('/v1/pay/closeOrder', { out_trade_no: no })
+    expect(close.status).toBe(409)
+    expect(close.body.error.code).toBe('ORDERPAID')
+    const again = await post('/v1/pay/params', order)
+    expect(again.body.error.code).toBe('ORDERPAID')
+  })
+
+  it('closes an unpaid order, records CLOSED, and refuses to place or close it again', async () => {
+    const order = jsapiOrder()
+    const no = order.out_trade_no as string
+    await post('/v1/pay/params', order)
+    const close = await post('/v1/pay/closeOrder', { out_trade_no: no, transaction_id: '4200000000000000000000000000' })
+    expect(close).toMatchObject({ status: 200, body: { data: { out_trade_no: no, trade_state: 'CLOSED' } } })
+    expect(await env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')).toMatchObject({
+      trade_state: 'CLOSED',
+    })
+    expect((await post('/v1/pay/closeOrder', { out_trade_no: no })).body.error.code).toBe('ORDERCLOSED')
+    expect((await post('/v1/pay/queryOrder', { out_trade_no: no })).body.data.trade_state).toBe('CLOSED')
+    const replace = await post('/v1/pay/params', order)
+    expect(replace).toMatchObject({ status: 409, body: { error: { code: 'ORDERCLOSED' } } })
+  })
+
+  it('reports an order WeChat does not know as ORDERNOTEXIST 404', async () => {
+    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() })
+    expect(status).toBe(404)
+    expect(body.error.code).toBe('ORDERNOTEXIST')
+    expect(body.error.message).toBeTruthy()
+  })
+
+  it('passes WeChat’s INVALID_REQUEST through as 409 when WeChat knows the number with other parameters', async () => {
+    const order = jsapiOrder()
+    await post('/v1/pay/params', order)
+    // The record is gone (e.g. another deployment placed it); WeChat still refuses the re-use.
+    await env.ORDERS.delete(`order:${order.out_trade_no}`)
+    const { status, body } = await post('/v1/pay/params', { ...order, total_fee: 999 })
+    expect(status).toBe(409)
+    expect(body.error.code).toBe('INVALID_REQUEST')
+  })
+})
+
+describe('authentication', () => {
+  it.each([
+    ['no header', null],
+    ['a wrong token', 'not-a-token'],
+  ])('refuses %s with 401 and never reaches WeChat', async (_case, token) => {
+    const upstream = countUpstream()
+    const { status, body } = await post('/v1/pay/params', jsapiOrder(), { token })
+    expect(status).toBe(401)
+    expect(body.error.code).toBe('wxPayError.unauthorized')
+    expect(upstream.calls).toEqual([])
+  })
+
+  it('accepts every token in API_TOKENS, so tokens can be rotated', async () => {
+    for (const token of String(env.API_TOKENS).split(',')) {
+      expect((await post('/v1/pay/queryOrder', { out_trade_no: orderNo() }, { token })).status).toBe(404)
+    }
+    expect(TOKEN).toBeTruthy()
+  })
+})

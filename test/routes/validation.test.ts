@@ -1,0 +1,156 @@
+import { createExecutionContext } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import worker from '../../src/index'
+import { jsapiOrder, orderNo, post } from '../support/api'
+import { TOKEN } from '../support/bindings'
+import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+
+function countUpstream(): string[] {
+  const calls: string[] = []
+  const counting: Handler = (request) => {
+    calls.push(request.url)
+    return passThrough(request)
+  }
+  route(PRIMARY, counting)
+  return calls
+}
+
+describe('invalid fields get wxPayError.params naming the field and never reach WeChat', () => {
+  const FEN = 'total_fee: must be a positive integer number of fen'
+  it.each([
+    ['total_fee', '12.5', FEN],
+    ['total_fee', '0', FEN],
+    ['total_fee', '-3', FEN],
+    ['total_fee', 'abc', FEN],
+    ['total_fee', '+5', FEN],
+    ['total_fee', '1e3', FEN],
+    ['total_fee', ' 5', FEN],
+    ['total_fee', '', 'total_fee: is required'],
+    ['out_trade_no', 'a'.repeat(33), 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
+    ['out_trade_no', 'order/1', 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
+    ['body', '商'.repeat(129), 'body: must be at most 128 characters'],
+    ['body', '', 'body: is required'],
+    ['attach', 'x'.repeat(128), 'attach: must be at most 127 characters'],
+    ['openid', 'o'.repeat(129), "openid: must be the payer's openid (up to 128 of A-Z a-z 0-9 _ -)"],
+    ['notify_url', 'ftp://shop.test/paid', 'notify_url: must be an http(s) URL of at most 256 characters'],
+    [
+      'notify_url',
+      `https://shop.test/${'p'.repeat(240)}`,
+      'notify_url: must be an http(s) URL of at most 256 characters',
+    ],
+    ['spbill_create_ip', '300.1.1.1', 'spbill_create_ip: must be an IPv4 or IPv6 address'],
+    ['spbill_create_ip', 'localhost', 'spbill_create_ip: must be an IPv4 or IPv6 address'],
+    ['time_expire', '20261399120000', 'time_expire: must be a Beijing time yyyyMMddHHmmss'],
+    ['body', 'gift 🎁', 'body: must not contain emoji or other 4-byte UTF-8 characters (WeChat Pay v2 rejects them)'],
+    ['colour', 'red', 'colour: unknown field'],
+  ])('%s = %j', async (field, value, message) => {
+    const calls = countUpstream()
+    const { status, body } = await post('/v1/pay/params', jsapiOrder({ [field]: value }))
+    expect(status).toBe(400)
+    expect(body).toEqual({ error: { code: 'wxPayError.params', message } })
+    expect(calls).toEqual([])
+  })
+
+  it('accepts the boundaries: 128-character body, 32-character out_trade_no with | and *, IPv6', async () => {
+    const order = jsapiOrder({
+      body: '商'.repeat(128),
+      out_trade_no: `${orderNo('B')}|*-_`.padEnd(32, 'x').slice(0, 32),
+      spbill_create_ip: '2001:db8::1',
+      attach: 'a'.repeat(127),
+    })
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+  })
+
+  it('names every invalid field at once', async () => {
+    const { body } = await post('/v1/pay/params', { out_trade_no: orderNo(), total_fee: 0 })
+    expect(body.error.message.split('; ').sort()).toEqual([
+      'body: is required',
+      'notify_url: is required',
+      'openid: is required',
+      'spbill_create_ip: is required',
+      'total_fee: must be a positive integer number of fen',
+    ])
+  })
+
+  it('refuses a repeated field and a body that is neither form nor JSON', async () => {
+    const repeated = await exports.default.fetch(
+      new Request(`${SERVICE}/v1/pay/queryOrder`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'out_trade_no=a&out_trade_no=b',
+      }),
+    )
+    expect(repeated.status).toBe(400)
+    expect(await repeated.json()).toEqual({
+      error: { code: 'wxPayError.params', message: 'out_trade_no: must be a single text value' },
+    })
+    const plain = await post('/v1/pay/queryOrder', {}, { headers: { 'content-type': 'text/plain' } })
+    expect(plain.status).toBe(400)
+    const broken = await exports.default.fetch(
+      new Request(`${SERVICE}/v1/pay/queryOrder`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: '{"out_trade_no": ',
+      }),
+    )
+    expect(broken.status).toBe(400)
+    expect((await broken.json<{ error: { code: string } }>()).error.code).toBe('wxPayError.params')
+  })
+})
+
+describe('errors are JSON, whatever goes wrong', () => {
+  it('unknown route → 404 wxPayError.notFound', async () => {
+    const response = await exports.default.fetch(`${SERVICE}/v1/pay/refund`, { method: 'POST' })
+    expect(response.status).toBe(404)
+    expect(await response.json()).toEqual({
+      error: { code: 'wxPayError.notFound', message: 'no route for POST /v1/pay/refund' },
+    })
+  })
+
+  it('wrong method → 405 wxPayError.methodNotAllowed', async () => {
+    const response = await exports.default.fetch(`${SERVICE}/v1/pay/params`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+    expect(response.status).toBe(405)
+    expect((await response.json<{ error: { code: string } }>()).error.code).toBe('wxPayError.methodNotAllowed')
+  })
+
+  it('a body over 64 KB → 413 wxPayError.tooLarge', async () => {
+    const { status, body } = await post('/v1/pay/params', jsapiOrder({ detail: 'x'.repeat(70_000) }))
+    expect(status).toBe(413)
+    expect(body.error.code).toBe('wxPayError.tooLarge')
+  })
+
+  it('missing configuration → 500 wxPayError.config naming the variable, without any secret', async () => {
+    const request = () =>
+      new Request(`${SERVICE}/v1/pay/params`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(jsapiOrder() as Record<string, string>),
+      })
+    const cases: [Partial<Env>, string][] = [
+      [{ WXPAY_API_KEY: undefined }, 'WXPAY_API_KEY is not set (set it with `wrangler secret put`)'],
+      [{ WXPAY_API_KEY: 'short' }, 'WXPAY_API_KEY must be the 32-character APIv2 key'],
+      [{ WXPAY_SIGN_TYPE: 'SHA1' }, 'WXPAY_SIGN_TYPE must be one of MD5, HMAC-SHA256'],
+      [{ WXPAY_TIMEOUT_MS: 'soon' }, 'WXPAY_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000'],
+      [{ WXPAY_API_BASE: 'api.mch.weixin.qq.com' }, 'WXPAY_API_BASE must be an http(s) URL'],
+    ]
+    for (const [override, message] of cases) {
+      const response = await worker.fetch(request(), { ...env, ...override }, createExecutionContext())
+      expect(response.status).toBe(500)
+      const text = await response.text()
+      expect(JSON.parse(text)).toEqual({ error: { code: 'wxPayError.config', message } })
+      expect(text).not.toContain(env.WXPAY_API_KEY as string)
+    }
+  })
+
+  it('an unexpected failure → 500 wxPayError.internal with no stack trace', async () => {
+    const no = orderNo()
+    await env.ORDERS.put(`order:${no}`, '{not json')
+    const { status, body } = await post('/v1/pay/closeOrder', { out_trade_no: no })
+    expect(status).toBe(500)
+    expect(body.error.code).toBe('wxPayError.internal')
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js)|stack/i)
+  })
+})

@@ -1,0 +1,53 @@
+/** Calling the service as a shop's backend does: form posts with a bearer token, JSON back. */
+import { exports } from 'cloudflare:workers'
+import { TOKEN } from './bindings'
+import { SERVICE } from './net'
+
+export type Reply = { status: number; body: any; headers: Headers }
+
+export type PostOptions = { token?: string | null; json?: boolean; headers?: Record<string, string> }
+
+export async function post(
+  path: string,
+  fields: Record<string, string | number>,
+  options: PostOptions = {},
+): Promise<Reply> {
+  const { token = TOKEN, json = false } = options
+  const headers: Record<string, string> = { ...options.headers }
+  if (token !== null) headers.authorization = `Bearer ${token}`
+  let body: string
+  if (json) {
+    headers['content-type'] = 'application/json'
+    body = JSON.stringify(fields)
+  } else {
+    headers['content-type'] = 'application/x-www-form-urlencoded'
+    body = new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString()
+  }
+  const response = await exports.default.fetch(new Request(`${SERVICE}${path}`, { method: 'POST', headers, body }))
+  const text = await response.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {}
+  return { status: response.status, body: parsed, headers: response.headers }
+}
+
+let counter = 0
+/** A fresh out_trade_no: KV state is shared by the tests of one file. */
+export function orderNo(prefix = 'T'): string {
+  counter += 1
+  return `${prefix}${Date.now().toString(36)}${counter}${Math.floor(Math.random() * 1e6)}`.slice(0, 32)
+}
+
+/** A valid JSAPI order for /v1/pay/params; override what a test is about. */
+export function jsapiOrder(overrides: Record<string, string | number> = {}): Record<string, string | number> {
+  return {
+    body: '测试商店-商品',
+    out_trade_no: orderNo(),
+    total_fee: 101,
+    spbill_create_ip: '14.23.150.211',
+    notify_url: 'https://shop.test/paid',
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    ...overrides,
+  }
+}

@@ -1,0 +1,6 @@
+// Lets tests call `exports.default.fetch` with the Worker's real type.
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import('../../src/index')
+  }
+}
