@@ -10,6 +10,8 @@ import { fail } from '../errors'
 
 const TRADE_TYPES = ['JSAPI', 'NATIVE', 'APP', 'MWEB'] as const
 const ASTRAL = /[\uD800-\uDFFF]/
+// XML parsers turn \r into \n and refuse most C0 controls, which would break the signature.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/
 
 /** A string field that must satisfy `rule`; a missing one reads "is required". */
 function text(rule: (value: string) => boolean, message: string) {
@@ -129,4 +131,4 @@ export function input<T extends z.ZodMiniType>(schema: T) {
   })
 }
 
-export { TRADE_TYPES, z }
+export { TRADE_TYPES }

@@ -3,13 +3,14 @@
  * The four /v1/pay routes: validate → call WeChat → record → respond.
  */
 import { Hono } from 'hono'
+import * as z from 'zod/mini'
 import { type Config, loadConfig } from '../config'
 import { fail } from '../errors'
 import { getOrder, saveOrder, tradeState } from '../orders/store'
 import { createClient } from '../wechat/client'
 import { amount, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
-import { input, rules, z } from './input'
+import { input, rules } from './input'
 import { type OrderInput, placeOrder, wechatError } from './place'
 
 type Env = { Bindings: globalThis.Env }

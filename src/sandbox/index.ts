@@ -1,3 +1,29 @@
+/**
+ * @module
+ * The built-in WeChat Pay v2 sandbox, mounted at /sandbox only when WXPAY_SANDBOX=on. It plays
+ * WeChat for the configured merchant, with the same key: the v2 XML endpoints (wechat.ts), the
+ * developer routes that pay orders and show them (pay.ts), and a stand-in shop (merchant.ts).
+ * Its state lives in the SANDBOX KV namespace (key table in orders.ts). Nothing here is imported
+ * by the service.
+ */
 import { Hono } from 'hono'
+import { jsonError, type SandboxEnv } from './http'
+import { merchant } from './merchant'
+import { pay } from './pay'
+import { wechat } from './wechat'
 
-export const sandbox = new Hono<{ Bindings: Env }>()
+/** The sandbox app; see the module comment for its routes. */
+export const sandbox = new Hono<SandboxEnv>()
+
+sandbox.use('*', async (c, next) => {
+  const kv = c.env.SANDBOX
+  if (!kv) {
+    return jsonError(500, 'wxPayError.config', 'SANDBOX KV binding is missing: declare it in wrangler.toml [env.dev]')
+  }
+  c.set('kv', kv)
+  await next()
+})
+
+sandbox.route('/', wechat)
+sandbox.route('/', pay)
+sandbox.route('/', merchant)

@@ -41,6 +41,7 @@ export function decode(input: string): Fields {
       throw new XmlError(pos >= input.length ? 'unclosed <xml> root' : `text outside an element at offset ${pos}`)
     }
     if (input.startsWith('<!', pos)) throw new XmlError(declarationError(input, pos))
+    if (input.startsWith('</', pos)) throw new XmlError(`unexpected end tag at offset ${pos}`)
     const close = input.indexOf('>', pos)
     if (close < 0) throw new XmlError(`unclosed tag at offset ${pos}`)
     const tag = input.slice(pos + 1, close)

@@ -166,6 +166,7 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
 describe('anything else is refused with FAIL, changes nothing and relays nothing', () => {
   const refusals: [
     string,
+    string,
     (order: Awaited<ReturnType<typeof placeOrder>>) => Promise<string | Record<string, string>>,
   ][] = [
     [

@@ -95,7 +95,12 @@ describe('POST /v1/pay/params', () => {
     const order = jsapiOrder()
     await post('/v1/pay/params', order)
     const upstream = countUpstream()
-    for (const change of [{ total_fee: 102 }, { body: 'other' }, { notify_url: 'https://shop.test/other' }]) {
+    const changes: Record<string, string | number>[] = [
+      { total_fee: 102 },
+      { body: 'other' },
+      { notify_url: 'https://shop.test/other' },
+    ]
+    for (const change of changes) {
       const { status, body } = await post('/v1/pay/params', { ...order, ...change })
       expect(status).toBe(409)
       expect(body.error.code).toBe('OUT_TRADE_NO_USED')

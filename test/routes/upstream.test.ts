@@ -15,6 +15,9 @@ function standIn(host: string, handler: Handler): string[] {
   return calls
 }
 
+/** Timeouts are tested with a short per-attempt limit, so the suite stays fast. */
+const SHORT = { env: { WXPAY_TIMEOUT_MS: '150' } }
+
 const never: Handler = (request) =>
   new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)))
 
@@ -36,7 +39,7 @@ describe('transport failures go once to the backup domain', () => {
         bodies.push(await request.clone().text())
         return passThrough(request)
       })
-      const { status, body } = await post('/v1/pay/params', jsapiOrder())
+      const { status, body } = await post('/v1/pay/params', jsapiOrder(), { env: { WXPAY_TIMEOUT_MS: '1000' } })
       expect(status).toBe(200)
       expect(body.data.package).toMatch(/^prepay_id=/)
       expect(primary).toEqual(['/sandbox/pay/unifiedorder'])
@@ -48,7 +51,7 @@ describe('transport failures go once to the backup domain', () => {
   it('every attempt timing out → 504 wxPayError.timeout', async () => {
     standIn(PRIMARY, never)
     standIn(BACKUP, never)
-    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() })
+    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() }, SHORT)
     expect(status).toBe(504)
     expect(body.error.code).toBe('wxPayError.timeout')
   })
@@ -56,7 +59,7 @@ describe('transport failures go once to the backup domain', () => {
   it('a non-timeout failure on the last attempt → 502 wxPayError.upstream', async () => {
     standIn(PRIMARY, never)
     standIn(BACKUP, () => new Response('oops', { status: 500 }))
-    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() })
+    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() }, SHORT)
     expect(status).toBe(502)
     expect(body.error.code).toBe('wxPayError.upstream')
   })

@@ -1,11 +1,19 @@
 /** Calling the service as a shop's backend does: form posts with a bearer token, JSON back. */
-import { exports } from 'cloudflare:workers'
+import { createExecutionContext } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import worker from '../../src/index'
 import { TOKEN } from './bindings'
 import { SERVICE } from './net'
 
 export type Reply = { status: number; body: any; headers: Headers }
 
-export type PostOptions = { token?: string | null; json?: boolean; headers?: Record<string, string> }
+export type PostOptions = {
+  token?: string | null
+  json?: boolean
+  headers?: Record<string, string>
+  /** Configuration to change for this one request (e.g. a short WXPAY_TIMEOUT_MS). */
+  env?: Partial<Env>
+}
 
 export async function post(
   path: string,
@@ -23,7 +31,10 @@ export async function post(
     headers['content-type'] = 'application/x-www-form-urlencoded'
     body = new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString()
   }
-  const response = await exports.default.fetch(new Request(`${SERVICE}${path}`, { method: 'POST', headers, body }))
+  const request = new Request(`${SERVICE}${path}`, { method: 'POST', headers, body })
+  const response = options.env
+    ? await worker.fetch(request, { ...env, ...options.env }, createExecutionContext())
+    : await exports.default.fetch(request)
   const text = await response.text()
   let parsed: unknown = text
   try {

@@ -1,3 +1,5 @@
 import { installNetwork } from './net'
+import { watchForSecrets } from './secrets'
 
+watchForSecrets()
 installNetwork()

@@ -1,0 +1,119 @@
+/**
+ * @module
+ * `npm run bench`: what a request costs the service and what its bundle weighs, side by side.
+ *  1. codec — the project's XML codec against fast-xml-parser and xml2js (bench/codec.mjs)
+ *  2. service — per-route cost inside workerd, WeChat answered in-process (bench/service.mjs)
+ *  3. bundle — gzip size of the production build (bench/bundle.mjs)
+ *  4. end to end — load under `wrangler dev` against the sandbox (bench/e2e.mjs)
+ * Raw figures go to bench/.out/latest.json; the last line is the one-line summary.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { BUNDLE_BUDGET_BYTES, measureBundle } from './bundle.mjs'
+import { benchCodec } from './codec.mjs'
+import { benchEndToEnd } from './e2e.mjs'
+import { round } from './lib/stats.mjs'
+import { ROOT, workerdInfo } from './lib/tools.mjs'
+import { benchService } from './service.mjs'
+
+// ^C or a kill still runs the exit hooks that stop wrangler dev's process group.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
+
+const log = (line = '') => console.log(line)
+const startedAt = new Date()
+const runId = Date.now().toString(36)
+const machine = describeMachine()
+
+log(`wxpayserver bench — ${startedAt.toISOString()}`)
+log(
+  `machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}`,
+)
+log(`load average at start: ${machine.loadAtStart.join(' ')} (figures move with it)`)
+
+const parts = {}
+const errors = {}
+await part('codec', '1. XML codec (Node, ops/s)', () => benchCodec({ log }))
+await part('service', "2. The service's own cost per request (workerd, WeChat answered in-process)", () =>
+  benchService({ log, runId }),
+)
+await part('bundle', '3. Production bundle (wrangler deploy --dry-run, top-level config)', async () => {
+  const size = await measureBundle()
+  log(
+    `index.js ${(size.rawBytes / 1024).toFixed(2)} KB, gzip level ${size.gzipLevel}: ${(size.gzipBytes / 1024).toFixed(2)} KB (goal ≤ ${BUNDLE_BUDGET_BYTES / 1024} KB)`,
+  )
+  log(`wrangler: ${size.wranglerLine ?? '(no Total Upload line)'}`)
+  log(
+    `largest (unminified bytes): ${size.contributors
+      .slice(0, 6)
+      .map((c) => `${c.name} ${(c.bytes / 1024).toFixed(1)}K`)
+      .join(', ')}`,
+  )
+  return size
+})
+await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
+
+const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
+const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)
+const summary = {
+  codec_parse_vs_fxp: parts.codec ? parts.codec.parseVsFastXmlParser.toFixed(1) : 'n/a',
+  params_median_ms: params ? params.medianMs.toFixed(3) : 'n/a',
+  params_p99_ms: params ? params.p99Ms.toFixed(3) : 'n/a',
+  bundle_gzip_kb: parts.bundle ? (parts.bundle.gzipBytes / 1024).toFixed(2) : 'n/a',
+  e2e_rps_c32: paramsC32 ? paramsC32.rps.toFixed(1) : 'n/a',
+}
+
+log()
+log('goals:')
+log(`  codec parse ≥ 8× fast-xml-parser: ${verdict(parts.codec?.parseVsFastXmlParser, (x) => x >= 8)}`)
+log(`  /v1/pay/params median ≤ 1 ms:     ${verdict(params?.medianMs, (x) => x <= 1)}`)
+log(`  bundle ≤ 40 KB gzip:              ${verdict(parts.bundle?.gzipBytes, (x) => x <= BUNDLE_BUDGET_BYTES)}`)
+machine.loadAtEnd = loadavg().map((x) => round(x, 2))
+log(`load average at end: ${machine.loadAtEnd.join(' ')}`)
+
+const outDir = join(ROOT, 'bench', '.out')
+mkdirSync(outDir, { recursive: true })
+const report = { startedAt: startedAt.toISOString(), runId, machine, ...parts, errors, summary }
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+log(
+  `raw figures: bench/.out/latest.json${Object.keys(errors).length ? `; failed parts: ${Object.keys(errors).join(', ')}` : ''}`,
+)
+log(
+  `summary: ${Object.entries(summary)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ')}`,
+)
+process.exitCode = Object.keys(errors).length > 0 ? 1 : 0
+
+/** Runs one part; a failure is reported and recorded, and the other parts still run. */
+async function part(key, title, run) {
+  log()
+  log(`== ${title}`)
+  const started = performance.now()
+  try {
+    parts[key] = await run()
+  } catch (err) {
+    errors[key] = err instanceof Error ? err.message : String(err)
+    log(`FAILED: ${errors[key]}`)
+  }
+  log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`)
+}
+
+function verdict(value, holds) {
+  if (value === undefined) return 'not measured'
+  return holds(value) ? 'holds' : 'does not hold'
+}
+
+function describeMachine() {
+  const { version, binPath } = workerdInfo()
+  const workerd = `${execFileSync(binPath, ['--version']).toString().trim()} (npm workerd ${version})`
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    node: process.version,
+    workerd,
+    wrangler: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'wrangler', 'package.json'), 'utf8')).version,
+    loadAtStart: loadavg().map((x) => round(x, 2)),
+  }
+}

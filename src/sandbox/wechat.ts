@@ -1,0 +1,42 @@
+/**
+ * @module
+ * The three v2 endpoints, XML in and XML out, each behind the same gate WeChat applies:
+ * protocol (method, XML, signature) → encoding → merchant → field formats → the endpoint itself.
+ */
+import { type Context, Hono } from 'hono'
+import { loadConfig } from '../config'
+import type { SignType } from '../wechat/sign'
+import type { Fields } from '../wechat/xml'
+import type { SandboxEnv } from './http'
+import { failReply, type Result, readRequest, reply } from './protocol'
+import { closeOrder, orderQuery } from './query'
+import { checkEncoding, checkFormats, checkMerchant } from './rules'
+import { unifiedOrder } from './unifiedorder'
+
+type Handler = (kv: KVNamespace, fields: Fields, signType: SignType) => Promise<Result>
+
+const ENDPOINTS: Record<string, Handler> = {
+  '/pay/unifiedorder': unifiedOrder,
+  '/pay/orderquery': orderQuery,
+  '/pay/closeorder': closeOrder,
+}
+
+/** `POST /pay/unifiedorder`, `/pay/orderquery`, `/pay/closeorder`; any other method is refused in XML. */
+export const wechat = new Hono<SandboxEnv>()
+
+for (const [path, handler] of Object.entries(ENDPOINTS)) {
+  wechat.all(path, (c) => answer(c, handler))
+}
+
+async function answer(c: Context<SandboxEnv>, handler: Handler): Promise<Response> {
+  const config = loadConfig(c.env)
+  const request = await readRequest(c.req.raw, config.apiKey)
+  if ('returnMsg' in request) return failReply(request.returnMsg)
+  const { fields, signType } = request
+  const result =
+    checkEncoding(fields) ??
+    checkMerchant(fields, config) ??
+    checkFormats(fields) ??
+    (await handler(c.var.kv, fields, signType))
+  return reply({ request, config, result })
+}

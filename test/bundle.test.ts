@@ -1,0 +1,15 @@
+/**
+ * The bundle budget: every location cold-starts the Worker, so its size is a cost users pay.
+ * test/support/bundle-setup.ts builds the production bundle in Node and provides its gzip size.
+ */
+import { describe, expect, inject, it } from 'vitest'
+
+const BUDGET_BYTES = 40 * 1024
+
+describe('production bundle', () => {
+  it('stays within 40 KB gzipped', () => {
+    const gzipBytes = inject('bundleGzipBytes')
+    expect(gzipBytes, 'the dry-run build produced no bundle').toBeGreaterThan(0)
+    expect(gzipBytes, `gzipped index.js is ${(gzipBytes / 1024).toFixed(2)} KB`).toBeLessThanOrEqual(BUDGET_BYTES)
+  })
+})

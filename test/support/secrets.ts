@@ -1,0 +1,58 @@
+/**
+ * Secrets never leave the service: every console line and every response body the Worker produces
+ * while a test file runs is captured, and the file fails if WXPAY_API_KEY, NOTIFY_SECRET or an
+ * API token appears in any of them.
+ */
+import { env, exports } from 'cloudflare:workers'
+import { afterAll, expect, onTestFinished } from 'vitest'
+
+const secrets = [env.WXPAY_API_KEY, env.NOTIFY_SECRET, ...String(env.API_TOKENS).split(',')].filter(
+  (value): value is string => typeof value === 'string' && value.length > 0,
+)
+
+const seen: string[] = []
+let echo = true
+
+/** Keeps the current test's console output off the terminal (it is still checked for secrets). */
+export function quietLogs(): void {
+  echo = false
+  onTestFinished(() => {
+    echo = true
+  })
+}
+
+/** How many console lines and response bodies were checked, so the check is known to be live. */
+export const checked = { logs: 0, responses: 0 }
+
+export function watchForSecrets(): void {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method].bind(console)
+    console[method] = (...args: unknown[]) => {
+      checked.logs += 1
+      seen.push(args.map((arg) => (typeof arg === 'string' ? arg : safeJson(arg))).join(' '))
+      if (echo) original(...args)
+    }
+  }
+  const worker = exports.default
+  const fetchWorker = worker.fetch.bind(worker)
+  worker.fetch = (async (...args: Parameters<typeof fetchWorker>) => {
+    const response = await fetchWorker(...args)
+    checked.responses += 1
+    seen.push(await response.clone().text())
+    return response
+  }) as typeof fetchWorker
+  afterAll(() => {
+    for (const text of seen) {
+      for (const secret of secrets)
+        expect(text.includes(secret), 'a secret appeared in a log line or a response').toBe(false)
+    }
+  })
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message} ${value.stack ?? ''}` : JSON.stringify(value)
+  } catch {
+    return String(value)
+  }
+}
