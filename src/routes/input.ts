@@ -10,8 +10,14 @@ import { fail } from '../errors'
 
 const TRADE_TYPES = ['JSAPI', 'NATIVE', 'APP', 'MWEB'] as const
 const ASTRAL = /[\uD800-\uDFFF]/
-// XML parsers turn \r into \n and refuse most C0 controls, which would break the signature.
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/
+// XML parsers turn \r into \n and refuse the other C0 controls, which would break the signature.
+const hasControl = (value: string) => {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a) || code === 0xfffe || code === 0xffff) return true
+  }
+  return false
+}
 
 /** A string field that must satisfy `rule`; a missing one reads "is required". */
 function text(rule: (value: string) => boolean, message: string) {
@@ -87,6 +93,8 @@ function normalize(raw: unknown): Record<string, string> {
         `${name}: must not contain emoji or other 4-byte UTF-8 characters (WeChat Pay v2 rejects them)`,
       )
     }
+    if (hasControl(out[name] as string))
+      throw fail('params', `${name}: must not contain control characters such as \\r`)
   }
   return out
 }

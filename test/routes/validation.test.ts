@@ -43,6 +43,7 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
     ['spbill_create_ip', 'localhost', 'spbill_create_ip: must be an IPv4 or IPv6 address'],
     ['time_expire', '20261399120000', 'time_expire: must be a Beijing time yyyyMMddHHmmss'],
     ['body', 'gift 🎁', 'body: must not contain emoji or other 4-byte UTF-8 characters (WeChat Pay v2 rejects them)'],
+    ['body', 'line\r\nbreak', 'body: must not contain control characters such as \\r'],
     ['colour', 'red', 'colour: unknown field'],
   ])('%s = %j', async (field, value, message) => {
     const calls = countUpstream()
@@ -143,6 +144,16 @@ describe('errors are JSON, whatever goes wrong', () => {
       expect(JSON.parse(text)).toEqual({ error: { code: 'wxPayError.config', message } })
       expect(text).not.toContain(env.WXPAY_API_KEY as string)
     }
+  })
+
+  it('the sandbox does not exist where the configuration does not enable it (production)', async () => {
+    const request = new Request(`${SERVICE}/sandbox/pay`, {
+      method: 'POST',
+      body: new URLSearchParams({ out_trade_no: 'x' }),
+    })
+    const response = await worker.fetch(request, { ...env, WXPAY_SANDBOX: undefined }, createExecutionContext())
+    expect(response.status).toBe(404)
+    expect((await response.json<{ error: { code: string } }>()).error.code).toBe('wxPayError.notFound')
   })
 
   it('an unexpected failure → 500 wxPayError.internal with no stack trace', async () => {

@@ -5,6 +5,7 @@ import worker from '../../src/index'
 import { TOKEN } from './bindings'
 import { SERVICE } from './net'
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the service answers
 export type Reply = { status: number; body: any; headers: Headers }
 
 export type PostOptions = {
