@@ -10,9 +10,10 @@ import { PayError } from '../errors'
 import { getOrder, saveOrder } from '../orders/store'
 import { relay } from '../relay'
 import { createClient } from '../wechat/client'
-import { amount, toOrderView } from '../wechat/order'
+import { paymentOf } from '../wechat/payment'
 import { verify } from '../wechat/sign'
 import { decode, type Fields, XmlError } from '../wechat/xml'
+import { readRawBody } from './raw-body'
 import { confirmUnmatched } from './unmatched'
 
 /** Real notifications are about 1 KB; anything above this is refused unread. */
@@ -57,7 +58,13 @@ export const notify = new Hono<{ Bindings: Env }>().post('/', async (c) => {
 
 /** Returns 'ack' once the shop has the payment, or the FAIL message that makes WeChat retry. */
 async function handle(request: Request, env: Env): Promise<'ack' | string> {
-  const fields = parse(await readLimited(request))
+  const body = await readRawBody(request, MAX_NOTIFY_BYTES)
+  if (!body.ok)
+    throw new Rejected(
+      body.reason === 'too_large' ? 'too_large' : 'unparsable',
+      body.reason === 'too_large' ? 'body too large' : 'body is not UTF-8',
+    )
+  const fields = parse(body.text)
   const config = loadConfig(env)
   if (!(await verify(fields, config.apiKey))) throw new Rejected('bad_signature', 'signature does not verify')
   // Verified: from here on the fields are WeChat's.
@@ -74,6 +81,8 @@ async function handle(request: Request, env: Env): Promise<'ack' | string> {
     })
   }
   const payment = paymentOf(fields)
+  if (!payment)
+    throw new Rejected('malformed', 'missing or invalid payment fields', { out_trade_no: fields.out_trade_no })
   const { out_trade_no } = payment
   const record = await getOrder(env.ORDERS, out_trade_no)
   if (!record) {
@@ -119,36 +128,6 @@ async function handle(request: Request, env: Env): Promise<'ack' | string> {
   return 'ack'
 }
 
-async function readLimited(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > MAX_NOTIFY_BYTES) throw new Rejected('too_large', 'body too large')
-  if (!request.body) throw new Rejected('unparsable', 'empty body')
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_NOTIFY_BYTES) {
-      await reader.cancel()
-      throw new Rejected('too_large', 'body too large')
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
-  } catch {
-    throw new Rejected('unparsable', 'body is not UTF-8')
-  }
-}
-
 function parse(text: string): Fields {
   try {
     return decode(text)
@@ -156,40 +135,4 @@ function parse(text: string): Fields {
     if (err instanceof XmlError) throw new Rejected('unparsable', 'invalid XML', { error: err.message })
     throw err
   }
-}
-
-/** The payment as the shop receives it; a verified message still has to carry sane values. */
-export type Payment = ReturnType<typeof paymentOf>
-
-function paymentOf(fields: Fields) {
-  const { out_trade_no, transaction_id, time_end } = fields
-  const total_fee = amount(fields.total_fee)
-  // cash_fee is documented as always sent; the doc's own sample lacks it: what was not paid by coupon.
-  const cash_fee =
-    fields.cash_fee !== undefined ? amount(fields.cash_fee) : diff(total_fee, amount(fields.coupon_fee ?? '0'))
-  let view: ReturnType<typeof toOrderView> | undefined
-  try {
-    view = toOrderView(fields)
-  } catch {}
-  if (!out_trade_no || !transaction_id || !time_end || total_fee === undefined || cash_fee === undefined || !view) {
-    throw new Rejected('malformed', 'missing or invalid payment fields', { out_trade_no })
-  }
-  return {
-    out_trade_no,
-    transaction_id,
-    trade_state: 'SUCCESS' as const,
-    total_fee,
-    cash_fee,
-    fee_type: fields.fee_type ?? 'CNY',
-    time_end,
-    openid: fields.openid ?? '',
-    trade_type: fields.trade_type ?? '',
-    bank_type: fields.bank_type ?? '',
-    ...(fields.attach !== undefined && { attach: fields.attach }),
-    ...(view.coupons !== undefined && { coupons: view.coupons }),
-  }
-}
-
-function diff(total: number | undefined, coupon: number | undefined): number | undefined {
-  return total !== undefined && coupon !== undefined && coupon <= total ? total - coupon : undefined
 }

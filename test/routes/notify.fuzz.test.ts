@@ -107,7 +107,7 @@ const scenario = fc.record({
   resign: fc.option(fc.record({ type: fc.constantFrom(...SIGN_TYPES), declare: fc.boolean() }), { freq: 2 }),
   signFirst: fc.boolean(),
   encoding: fc.constantFrom<Encoding>('plain', 'cdata', 'entities'),
-  truncate: fc.option(fc.nat(), { freq: 6 }),
+  truncate: fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() }),
 })
 
 async function signEntries(entries: Entry[], type: SignType, declare: boolean): Promise<Entry[]> {
@@ -154,7 +154,7 @@ describe('POST /v1/pay/notify under mutation', () => {
       { numRuns: 2000 },
     )
     // Both outcomes must occur, or the property proved nothing.
-    expect(outcomes.success).toBeGreaterThan(50)
+    expect(outcomes.success).toBeGreaterThan(100)
     expect(outcomes.fail).toBeGreaterThan(500)
   }, 120_000)
 })

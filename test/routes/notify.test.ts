@@ -2,7 +2,7 @@ import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { type SignType, sign } from '../../src/wechat/sign'
 import { encode } from '../../src/wechat/xml'
-import { jsapiOrder, orderNo, post } from '../support/api'
+import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { verifyRelay } from '../support/relay'
 import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
@@ -245,13 +245,7 @@ describe('orders whose record is not visible yet', () => {
   it('are confirmed with orderquery and kept aside, and WeChat is asked to retry', async () => {
     const received = shop()
     const order = await placeOrder()
-    const paid = await exports.default.fetch(
-      new Request(`${SERVICE}/sandbox/pay`, {
-        method: 'POST',
-        body: new URLSearchParams({ out_trade_no: order.out_trade_no }),
-      }),
-    )
-    const { data } = await paid.json<{ data: { transaction_id: string } }>()
+    const { data } = await sandboxPay(order.out_trade_no)
     received.length = 0
     // As in another location: the order record has not arrived there yet.
     await env.ORDERS.delete(`order:${order.out_trade_no}`)
@@ -303,13 +297,7 @@ describe('the full loop with the sandbox', () => {
   it('params → sandbox pay → notify → relay → queryOrder SUCCESS', async () => {
     const received = shop()
     const order = await placeOrder()
-    const paid = await exports.default.fetch(
-      new Request(`${SERVICE}/sandbox/pay`, {
-        method: 'POST',
-        body: new URLSearchParams({ out_trade_no: order.out_trade_no }),
-      }),
-    )
-    const { data } = await paid.json<{ data: { transaction_id: string; notification: { delivered: boolean } } }>()
+    const { data } = await sandboxPay(order.out_trade_no)
     expect(data.notification.delivered).toBe(true)
     expect(received).toHaveLength(1)
     const relayed = JSON.parse((received[0] as Relay).body)

@@ -1,7 +1,7 @@
-import { env, exports } from 'cloudflare:workers'
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { sign, verify } from '../../src/wechat/sign'
-import { jsapiOrder, orderNo, post } from '../support/api'
+import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { APPID, KEY, MCH_ID, readRequest } from '../support/wechat'
@@ -15,18 +15,6 @@ function countUpstream(): { calls: string[] } {
   }
   route(PRIMARY, counting)
   return seen
-}
-
-async function sandboxPay(outTradeNo: string, extra: Record<string, string> = {}) {
-  const response = await exports.default.fetch(
-    new Request(`${SERVICE}/sandbox/pay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ out_trade_no: outTradeNo, ...extra }),
-    }),
-  )
-  expect(response.status).toBe(200)
-  return response.json<{ data: { transaction_id: string } }>()
 }
 
 describe('POST /v1/pay/params', () => {

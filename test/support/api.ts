@@ -63,3 +63,20 @@ export function jsapiOrder(overrides: Record<string, string | number> = {}): Rec
     ...overrides,
   }
 }
+
+export type SandboxPayment = {
+  data: { transaction_id: string; trade_state: string; notification: { delivered: boolean; attempts: unknown[] } }
+}
+
+/** The payer pays in the sandbox, which then notifies the service the way WeChat does. */
+export async function sandboxPay(outTradeNo: string, extra: Record<string, string> = {}): Promise<SandboxPayment> {
+  const response = await exports.default.fetch(
+    new Request(`${SERVICE}/sandbox/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ out_trade_no: outTradeNo, ...extra }),
+    }),
+  )
+  if (response.status !== 200) throw new Error(`sandbox pay answered ${response.status}: ${await response.text()}`)
+  return response.json<SandboxPayment>()
+}
