@@ -3,61 +3,17 @@
  * The four /v1/pay routes: validate → call WeChat → record → respond.
  */
 import { Hono } from 'hono'
-import * as z from 'zod/mini'
 import { type Config, loadConfig } from '../config'
 import { fail } from '../errors'
 import { getOrder, saveOrder, tradeState } from '../orders/store'
 import { createClient } from '../wechat/client'
 import { amount, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
-import { input, rules } from './input'
+import { input } from './input'
 import { type OrderInput, placeOrder, wechatError } from './place'
+import { ParamsInput, QueryInput, UnifiedInput } from './schemas'
 
 type Env = { Bindings: globalThis.Env }
-
-const orderFields = {
-  body: rules.body,
-  out_trade_no: rules.out_trade_no,
-  total_fee: rules.total_fee,
-  spbill_create_ip: rules.spbill_create_ip,
-  notify_url: rules.notify_url,
-  attach: z.optional(rules.attach),
-  detail: z.optional(rules.detail),
-  time_expire: z.optional(rules.time_expire),
-  goods_tag: z.optional(rules.goods_tag),
-  limit_pay: z.optional(rules.limit_pay),
-  device_info: z.optional(rules.device_info),
-}
-
-const ParamsInput = z.strictObject({ ...orderFields, openid: rules.openid })
-
-const UnifiedInput = z
-  .strictObject({
-    ...orderFields,
-    trade_type: rules.trade_type,
-    openid: z.optional(rules.openid),
-    product_id: z.optional(rules.product_id),
-    scene_info: z.optional(rules.scene_info),
-  })
-  .check(
-    z.superRefine((value, ctx) => {
-      if (value.trade_type === 'JSAPI' && !value.openid) {
-        ctx.addIssue({ code: 'custom', path: ['openid'], message: 'is required when trade_type is JSAPI' })
-      }
-      if (value.trade_type === 'MWEB' && !value.scene_info) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['scene_info'],
-          message: 'is required when trade_type is MWEB (h5_info JSON)',
-        })
-      }
-    }),
-  )
-
-const QueryInput = z.strictObject({
-  out_trade_no: rules.out_trade_no,
-  transaction_id: z.optional(rules.transaction_id),
-})
 
 function deps(c: { env: globalThis.Env; req: { url: string } }) {
   const config = loadConfig(c.env)

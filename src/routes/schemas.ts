@@ -1,0 +1,50 @@
+/**
+ * @module
+ * What each /v1/pay route accepts, built from the field rules in input.ts (reference §3.1, §4.1, §5).
+ */
+import * as z from 'zod/mini'
+import { rules } from './input'
+
+const orderFields = {
+  body: rules.body,
+  out_trade_no: rules.out_trade_no,
+  total_fee: rules.total_fee,
+  spbill_create_ip: rules.spbill_create_ip,
+  notify_url: rules.notify_url,
+  attach: z.optional(rules.attach),
+  detail: z.optional(rules.detail),
+  time_expire: z.optional(rules.time_expire),
+  goods_tag: z.optional(rules.goods_tag),
+  limit_pay: z.optional(rules.limit_pay),
+  device_info: z.optional(rules.device_info),
+}
+
+export const ParamsInput = z.strictObject({ ...orderFields, openid: rules.openid })
+
+export const UnifiedInput = z
+  .strictObject({
+    ...orderFields,
+    trade_type: rules.trade_type,
+    openid: z.optional(rules.openid),
+    product_id: z.optional(rules.product_id),
+    scene_info: z.optional(rules.scene_info),
+  })
+  .check(
+    z.superRefine((value, ctx) => {
+      if (value.trade_type === 'JSAPI' && !value.openid) {
+        ctx.addIssue({ code: 'custom', path: ['openid'], message: 'is required when trade_type is JSAPI' })
+      }
+      if (value.trade_type === 'MWEB' && !value.scene_info) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scene_info'],
+          message: 'is required when trade_type is MWEB (h5_info JSON)',
+        })
+      }
+    }),
+  )
+
+export const QueryInput = z.strictObject({
+  out_trade_no: rules.out_trade_no,
+  transaction_id: z.optional(rules.transaction_id),
+})
