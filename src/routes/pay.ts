@@ -83,7 +83,8 @@ export const pay = new Hono<Env>()
     if (reply.out_trade_no !== out_trade_no) throw fail('upstream', `the orderquery reply is for another order`)
     const view = toOrderView(reply)
     const record = await getOrder(kv, out_trade_no)
-    if (record && view.total_fee !== record.total_fee) {
+    // An unpaid order may be reported without total_fee; one that carries it must match the record.
+    if (record && view.total_fee !== undefined && view.total_fee !== record.total_fee) {
       console.error(JSON.stringify({ event: 'amount_mismatch', source: 'orderquery', out_trade_no }))
       throw fail(
         'upstream',

@@ -102,6 +102,27 @@ describe('signed replies are never retried and never trusted unverified', () => 
   })
 })
 
+describe('amounts reconcile', () => {
+  it('a signed orderquery reply with another total_fee than the order → 502, record unchanged', async () => {
+    const order = jsapiOrder()
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+    const before = await env.ORDERS.get(`order:${order.out_trade_no}`)
+    standIn(PRIMARY, () =>
+      successReply({
+        out_trade_no: order.out_trade_no as string,
+        trade_state: 'SUCCESS',
+        total_fee: '1',
+        cash_fee: '1',
+        transaction_id: '4200000000000000000000000099',
+      }),
+    )
+    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no as string })
+    expect(status).toBe(502)
+    expect(body.error.message).toContain('total_fee 1')
+    expect(await env.ORDERS.get(`order:${order.out_trade_no}`)).toBe(before)
+  })
+})
+
 describe("WeChat's business errors keep their err_code", () => {
   it.each([
     ['SYSTEMERROR', '系统错误', 503],
