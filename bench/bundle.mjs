@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { promisify, stripVTControlCharacters } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { ROOT, WRANGLER_BIN } from './lib/tools.mjs'
 
@@ -30,8 +30,7 @@ export async function measureBundle() {
     const args = [WRANGLER_BIN, 'deploy', '--dry-run', '--env=', '--outdir', outdir, '--metafile', metafile]
     const { stdout, stderr } = await run(nodeBinary(), args, { cwd: ROOT, env: wranglerEnv(), maxBuffer: 16 << 20 })
     const code = await readFile(join(outdir, 'index.js'))
-    // Without the terminal colour codes wrangler prints.
-    const output = `${stdout}\n${stderr}`.replace(/\u001b\[[0-9;]*m/g, '')
+    const output = stripVTControlCharacters(`${stdout}\n${stderr}`)
     return {
       rawBytes: code.byteLength,
       gzipBytes: gzipSync(code, { level: 9 }).byteLength,

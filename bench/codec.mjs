@@ -5,8 +5,7 @@
  * must return the same field values, and every encoder's output must decode back to the request's
  * fields, before anything is timed.
  */
-import { XMLBuilder, XMLParser } from 'fast-xml-parser'
-import xml2js from 'xml2js'
+import { buildLibraries, checkAgreement } from './lib/codecs.mjs'
 import { NOTIFICATION_XML, ORDERQUERY_XML, UNIFIEDORDER_FIELDS } from './lib/fixtures.mjs'
 import { median, round, table, whole } from './lib/stats.mjs'
 import { loadProjectCodec } from './lib/tools.mjs'
@@ -86,78 +85,36 @@ async function measureCase(libraries, test) {
   return { case: test.name, kind: test.kind, opsPerSec, ratios }
 }
 
-/** The three codecs behind one interface: parse(xml) → fields, encode(fields) → xml. */
-function buildLibraries(codec) {
-  // Values stay strings and CDATA reads as text: the fair setting for a v2 message.
-  const fxpParser = new XMLParser({ parseTagValue: false, ignoreDeclaration: true })
-  const fxpBuilder = new XMLBuilder({ format: false })
-  // The Node SDK tenpay's settings (src/util.ts parseXML/buildXML).
-  const x2jParse = { trim: true, explicitArray: false, explicitRoot: false }
-  const x2jBuilder = new xml2js.Builder({ xmldec: undefined, rootName: 'xml', allowSurrogateChars: true, cdata: true })
-  return [
-    { name: 'ours', parse: (xml) => codec.decode(xml), encode: (fields) => codec.encode(fields) },
-    {
-      name: 'fast-xml-parser',
-      parse: (xml) => fxpParser.parse(xml).xml,
-      encode: (fields) => fxpBuilder.build({ xml: fields }),
-    },
-    {
-      name: 'xml2js',
-      parse: (xml) => xml2js.parseStringPromise(xml, x2jParse),
-      encode: (fields) => x2jBuilder.buildObject(fields),
-    },
-  ]
-}
-
-/** Refuses to time codecs that disagree: same fields from every parser, round-trippable output from every encoder. */
-async function checkAgreement(codec, libraries, cases) {
-  for (const test of cases) {
-    const expected = test.kind === 'parse' ? canonical(codec.decode(test.input)) : canonical(test.input)
-    for (const library of libraries) {
-      const output = await library[test.kind](test.input)
-      const fields = test.kind === 'parse' ? output : codec.decode(output)
-      if (canonical(fields) !== expected) {
-        throw new Error(`${library.name} disagrees on "${test.name}":\n${canonical(fields)}\n≠\n${expected}`)
-      }
-    }
-  }
-}
-
-function canonical(fields) {
-  const entries = Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  for (const [name, value] of entries) {
-    if (typeof value !== 'string') throw new Error(`field ${name} is not a string: ${JSON.stringify(value)}`)
-  }
-  return JSON.stringify(entries)
-}
-
-let sink = 0
-
+/** Ops/s of a synchronous `fn` over a window of `ms`; every result is used, so no engine can drop the work. */
 function syncWindow(fn, ms) {
   let ops = 0
+  let used = 0
   const start = performance.now()
   let elapsed = 0
   do {
-    for (let i = 0; i < 64; i++) sink ^= fn().length ?? 1
+    for (let i = 0; i < 64; i++) used += weight(fn())
     ops += 64
     elapsed = performance.now() - start
   } while (elapsed < ms)
+  if (used === 0) throw new Error('a codec returned nothing')
   return (ops * 1000) / elapsed
 }
 
+/** The same for a function that returns a promise, awaited one call at a time. */
 async function asyncWindow(fn, ms) {
   let ops = 0
+  let used = 0
   const start = performance.now()
   let elapsed = 0
   do {
-    for (let i = 0; i < 16; i++) sink ^= (await fn()) ? 1 : 0
+    for (let i = 0; i < 16; i++) used += weight(await fn())
     ops += 16
     elapsed = performance.now() - start
   } while (elapsed < ms)
+  if (used === 0) throw new Error('a codec returned nothing')
   return (ops * 1000) / elapsed
 }
 
-/** Keeps the results observable so no engine can drop the work. */
-export function codecSink() {
-  return sink
+function weight(result) {
+  return typeof result === 'string' ? result.length : result ? 1 : 0
 }

@@ -107,7 +107,11 @@ function verdict(value, holds) {
 
 function describeMachine() {
   const { version, binPath } = workerdInfo()
-  const workerd = `${execFileSync(binPath, ['--version']).toString().trim()} (npm workerd ${version})`
+  const release = execFileSync(binPath, ['--version'])
+    .toString()
+    .trim()
+    .replace(/^workerd\s+/, '')
+  const workerd = `${release} (npm ${version})`
   return {
     cpu: cpus()[0]?.model ?? 'unknown CPU',
     cores: cpus().length,

@@ -14,11 +14,8 @@
  * with Miniflare's local KV store (milliseconds per write on this disk; production KV is a network
  * hop, I/O wait rather than CPU).
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { keepAlive, send } from './lib/http.mjs'
+import { startBenchWorker } from './lib/bench-worker.mjs'
 import { mean, median, quantile, round, since, summarize, table } from './lib/stats.mjs'
-import { loadEsbuild, loadMiniflare, ROOT } from './lib/tools.mjs'
 
 /** The service's configuration for the run; WeChat's hosts are answered inside the isolate. */
 export const BENCH_BINDINGS = {
@@ -45,30 +42,8 @@ const TIMED = 400
 
 /** Runs part 2; prints a table and returns the raw figures. */
 export async function benchService({ log, runId }) {
-  const { Miniflare, convertV4MiniflareOptions, Response } = await loadMiniflare()
-  const outbound = []
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      script: await bundleWorker(),
-      compatibilityDate: productionCompatibilityDate(),
-      kvNamespaces: ['ORDERS'],
-      bindings: BENCH_BINDINGS,
-      // Nothing may leave the isolate: record and refuse anything that tries.
-      outboundService: (request) => {
-        outbound.push(request.url)
-        return new Response('the bench has no network', { status: 502 })
-      },
-    }),
-  )
-  const agent = keepAlive(1)
+  const { call, outbound, dispose } = await startBenchWorker({ bindings: BENCH_BINDINGS })
   try {
-    const base = await mf.ready
-    const call = async (path) => {
-      const reply = await send(agent, new URL(path, base), { method: 'POST' })
-      if (reply.status !== 200) throw new Error(`bench worker ${path.slice(0, 60)}: HTTP ${reply.status} ${reply.body}`)
-      return reply.body
-    }
     const figures = {}
     for (const kv of ['memory', 'local']) {
       const ids = (set, letter, n) => Array.from({ length: n }, (_, i) => `${runId}${kv[0]}${set}${letter}${i}`)
@@ -90,8 +65,7 @@ export async function benchService({ log, runId }) {
       localKv: figures.local,
     }
   } finally {
-    agent.destroy()
-    await mf.dispose()
+    await dispose()
   }
 }
 
@@ -166,29 +140,4 @@ function redact(bindings) {
   return Object.fromEntries(
     Object.entries(bindings).map(([key, value]) => [key, /KEY|TOKENS|SECRET/.test(key) ? '(set)' : value]),
   )
-}
-
-/** bench/worker.ts bundled the way wrangler bundles a Worker (esbuild, workerd conditions). */
-async function bundleWorker() {
-  const esbuild = await loadEsbuild()
-  const result = await esbuild.build({
-    entryPoints: [join(ROOT, 'bench', 'worker.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  })
-  return result.outputFiles[0].text
-}
-
-/** The top-level compatibility_date of wrangler.toml, so the bench runs what production runs. */
-function productionCompatibilityDate() {
-  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
-  const date = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(toml)?.[1]
-  if (!date) throw new Error('wrangler.toml has no top-level compatibility_date')
-  return date
 }

@@ -73,11 +73,12 @@ async function serve(request: Request, route: Route, id: string, env: Env, ctx: 
   }
 }
 
+/** The request as it arrives over HTTP, Content-Length included (without it hono's bodyLimit re-buffers the body). */
 function requestFor(route: Route, id: string, env: Env): Request {
   if (route === 'notify') {
     const body = notifications.get(id)
     if (!body) throw new Error(`notify ${id}: not prepared`)
-    return new Request(`${SERVICE}/v1/pay/notify`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body })
+    return post('/v1/pay/notify', { 'content-type': 'text/xml' }, body)
   }
   const order = {
     body: '测试商店-商品',
@@ -90,9 +91,17 @@ function requestFor(route: Route, id: string, env: Env): Request {
   const fields: Record<string, string> =
     route === 'params' ? order : route === 'unified' ? { ...order, trade_type: 'JSAPI' } : { out_trade_no: id }
   const token = (env.API_TOKENS ?? '').split(',').at(-1) ?? ''
-  return new Request(`${SERVICE}/v1/pay/${route}`, {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }
+  return post(`/v1/pay/${route}`, headers, new URLSearchParams(fields).toString())
+}
+
+const encoder = new TextEncoder()
+
+function post(path: string, headers: Record<string, string>, body: string): Request {
+  const bytes = encoder.encode(body)
+  return new Request(`${SERVICE}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
+    headers: { ...headers, 'content-length': String(bytes.byteLength) },
+    body: bytes,
   })
 }

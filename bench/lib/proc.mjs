@@ -23,7 +23,7 @@ export function freePort() {
 
 /**
  * Starts `wrangler dev <args>` in its own process group and waits until `readyUrl` answers.
- * @returns {Promise<{ stop: () => Promise<void>, output: () => string }>}
+ * @returns {Promise<{ stop: () => Promise<void> }>} `stop` ends the whole group.
  */
 export async function startWrangler(args, { readyUrl, timeoutMs = 90_000 }) {
   const child = spawn(nodeBinary(), [WRANGLER_BIN, 'dev', ...args], {
@@ -39,16 +39,22 @@ export async function startWrangler(args, { readyUrl, timeoutMs = 90_000 }) {
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   let exited = false
-  const exit = new Promise((resolve) => child.once('exit', () => resolve((exited = true))))
+  const exit = new Promise((resolve) => {
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    })
+  })
 
   const stop = async () => {
     process.off('exit', killGroup)
-    if (exited) return
-    signalGroup('SIGTERM')
-    const timer = setTimeout(() => signalGroup('SIGKILL'), 5000)
-    await exit
-    clearTimeout(timer)
-    // workerd may outlive wrangler by a moment: make sure nothing of the group is left.
+    if (!exited) {
+      signalGroup('SIGTERM')
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 5000)
+      await exit
+      clearTimeout(timer)
+    }
+    // workerd may outlive wrangler by a moment: nothing of the group is left running.
     signalGroup('SIGKILL')
   }
   const signalGroup = (signal) => {
@@ -78,5 +84,5 @@ export async function startWrangler(args, { readyUrl, timeoutMs = 90_000 }) {
   } finally {
     agent.destroy()
   }
-  return { stop, output: () => log }
+  return { stop }
 }

@@ -31,38 +31,71 @@ const ASTRAL = /[\uD800-\uDFFF]/
 export function decode(input: string): Fields {
   if (input.length > MAX_XML_LENGTH) throw new XmlError(`document is larger than ${MAX_XML_LENGTH} characters`)
   const fields: Fields = Object.create(null)
-  let count = 0
+  const names: string[] = []
   let pos = skipProlog(input)
   pos = expect(input, pos, '<xml>', 'the root element must be <xml> without attributes')
   for (;;) {
     pos = skipSpace(input, pos)
-    if (input.startsWith('</xml>', pos)) break
-    if (input.charCodeAt(pos) !== 0x3c /* < */) {
+    if (input.charCodeAt(pos) !== LT) {
       throw new XmlError(pos >= input.length ? 'unclosed <xml> root' : `text outside an element at offset ${pos}`)
     }
-    if (input.startsWith('<!', pos)) throw new XmlError(declarationError(input, pos))
-    if (input.startsWith('</', pos)) throw new XmlError(`unexpected end tag at offset ${pos}`)
-    const close = input.indexOf('>', pos)
-    if (close < 0) throw new XmlError(`unclosed tag at offset ${pos}`)
-    const tag = input.slice(pos + 1, close)
-    const selfClosing = tag.endsWith('/')
-    const name = selfClosing ? tag.slice(0, -1) : tag
-    if (!NAME.test(name))
-      throw new XmlError(`invalid element <${truncate(tag)}>: attributes and odd names are not allowed`)
-    if (Object.hasOwn(fields, name)) throw new XmlError(`duplicate element <${name}>`)
-    if (++count > MAX_FIELDS) throw new XmlError(`more than ${MAX_FIELDS} elements`)
+    const next = input.charCodeAt(pos + 1)
+    if (next === SLASH) {
+      if (input.startsWith('</xml>', pos)) break
+      throw new XmlError(`unexpected end tag at offset ${pos}`)
+    }
+    if (next === BANG) throw new XmlError(declarationError(input, pos))
+    // The name: scanned in place, so that an attribute or an odd character stops it.
+    let end = pos + 1
+    while (isNameChar(input.charCodeAt(end), end === pos + 1)) end++
+    const name = input.slice(pos + 1, end)
+    const selfClosing = input.charCodeAt(end) === SLASH && input.charCodeAt(end + 1) === GT
+    if (name === '' || (!selfClosing && input.charCodeAt(end) !== GT)) {
+      const close = input.indexOf('>', pos)
+      if (close < 0) throw new XmlError(`unclosed tag at offset ${pos}`)
+      throw new XmlError(
+        `invalid element <${truncate(input.slice(pos + 1, close))}>: attributes and odd names are not allowed`,
+      )
+    }
+    if (names.push(name) > MAX_FIELDS) throw new XmlError(`more than ${MAX_FIELDS} elements`)
     if (selfClosing) {
       fields[name] = ''
-      pos = close + 1
+      pos = end + 2
       continue
     }
-    const [value, end] = readContent(input, close + 1, name)
-    fields[name] = value
-    pos = end
+    pos = readContent(input, end + 1, name, fields)
   }
   pos = skipSpace(input, pos + '</xml>'.length)
   if (pos !== input.length) throw new XmlError('content after the closing </xml>')
+  // Duplicates are found by count, once: a lookup per element would cost more than the parse.
+  if (Object.keys(fields).length !== names.length) {
+    throw new XmlError(`duplicate element <${names.find((name, i) => names.indexOf(name) !== i)}>`)
+  }
   return fields
+}
+
+const LT = 0x3c
+const GT = 0x3e
+const SLASH = 0x2f
+const BANG = 0x21
+
+function isNameChar(code: number, first: boolean): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    code === 0x5f || // _
+    (!first && code >= 0x30 && code <= 0x39) // 0-9
+  )
+}
+
+/** True when `</name>` starts at `at`, compared in place (no string is built). */
+function isEndTag(input: string, at: number, name: string): boolean {
+  return (
+    input.charCodeAt(at) === LT &&
+    input.charCodeAt(at + 1) === SLASH &&
+    input.startsWith(name, at + 2) &&
+    input.charCodeAt(at + 2 + name.length) === GT
+  )
 }
 
 /**
@@ -84,14 +117,20 @@ function cdata(value: string): string {
   return `<![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`
 }
 
-/** Reads text, entities and CDATA up to `</name>`; returns the value and the offset after the end tag. */
-function readContent(input: string, start: number, name: string): [string, number] {
+/**
+ * Reads text, entities and CDATA up to `</name>` into `fields[name]`; returns the offset after the
+ * end tag. The common shapes — one CDATA section, or plain text — take one search each.
+ */
+function readContent(input: string, start: number, name: string, fields: Fields): number {
   let value = ''
   let pos = start
   for (;;) {
     const lt = input.indexOf('<', pos)
     if (lt < 0) throw new XmlError(`unclosed element <${name}>`)
-    value += decodeText(input.slice(pos, lt), name)
+    if (lt > pos) {
+      const text = input.slice(pos, lt)
+      value += text.includes('&') ? decodeText(text, name) : text
+    }
     if (input.startsWith('<![CDATA[', lt)) {
       const end = input.indexOf(']]>', lt + 9)
       if (end < 0) throw new XmlError(`unclosed CDATA section in <${name}>`)
@@ -99,7 +138,10 @@ function readContent(input: string, start: number, name: string): [string, numbe
       pos = end + 3
       continue
     }
-    if (input.startsWith(`</${name}>`, lt)) return [value, lt + name.length + 3]
+    if (isEndTag(input, lt, name)) {
+      fields[name] = value
+      return lt + name.length + 3
+    }
     if (input.startsWith('<!', lt)) throw new XmlError(declarationError(input, lt))
     if (input.startsWith('</', lt)) throw new XmlError(`mismatched end tag in <${name}>`)
     throw new XmlError(`nested element in <${name}>: v2 messages are flat`)
