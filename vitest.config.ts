@@ -13,6 +13,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
+    isolate: false,
     // Runs in Node: builds the production bundle once for test/bundle.test.ts.
     globalSetup: ['test/support/bundle-setup.ts'],
   },

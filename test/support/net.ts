@@ -26,10 +26,12 @@ export function route(host: string, handler: Handler): void {
 /** The Worker itself, for stand-ins that pass some requests through to the sandbox. */
 export const passThrough: Handler = worker
 
-const realFetch = globalThis.fetch
 let installed = false
 
+/** Routes the Worker's fetch through the table above; per-test routes are cleared after each test. */
 export function installNetwork(): void {
+  // Setup runs once per test file; the isolate (and so the patched fetch) may be shared by several.
+  afterEach(() => routes.clear())
   if (installed) return
   installed = true
   globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -39,6 +41,4 @@ export function installNetwork(): void {
     if (!handler) throw new TypeError(`network error: no route to ${host} in tests`)
     return handler(request)
   }
-  afterEach(() => routes.clear())
-  void realFetch
 }

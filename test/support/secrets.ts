@@ -24,7 +24,18 @@ export function quietLogs(): void {
 /** How many console lines and response bodies were checked, so the check is known to be live. */
 export const checked = { logs: 0, responses: 0 }
 
+let watching = false
+
 export function watchForSecrets(): void {
+  // Setup runs once per test file: wrap once per isolate, check after every file.
+  afterAll(() => {
+    for (const text of seen.splice(0)) {
+      for (const secret of secrets)
+        expect(text.includes(secret), 'a secret appeared in a log line or a response').toBe(false)
+    }
+  })
+  if (watching) return
+  watching = true
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const original = console[method].bind(console)
     console[method] = (...args: unknown[]) => {
