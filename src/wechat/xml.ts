@@ -5,8 +5,17 @@
  * a DTD: DOCTYPE, ENTITY and every other `<!` construct but CDATA are refused (XXE guidance).
  */
 
-/** Decoded fields. A null-prototype object, so a `__proto__` element is an ordinary, inert key. */
+/**
+ * Decoded fields. The object inherits nothing (its prototype is a frozen, empty object without a
+ * prototype), so a `__proto__` or `constructor` element is an ordinary, inert own key.
+ */
 export type Fields = Record<string, string>
+
+// A constructor rather than Object.create(null): its objects keep the engine's fast property
+// layout, which makes filling them about twice as fast, and they still reach no Object.prototype.
+function FieldBag() {}
+FieldBag.prototype = Object.freeze(Object.create(null))
+const newFields = () => new (FieldBag as unknown as new () => Fields)()
 
 /** Thrown for any input the codec refuses; `message` says what was wrong and is safe to show. */
 export class XmlError extends Error {
@@ -30,7 +39,7 @@ const ASTRAL = /[\uD800-\uDFFF]/
  */
 export function decode(input: string): Fields {
   if (input.length > MAX_XML_LENGTH) throw new XmlError(`document is larger than ${MAX_XML_LENGTH} characters`)
-  const fields: Fields = Object.create(null)
+  const fields = newFields()
   const names: string[] = []
   let pos = skipProlog(input)
   pos = expect(input, pos, '<xml>', 'the root element must be <xml> without attributes')
@@ -47,8 +56,11 @@ export function decode(input: string): Fields {
     if (next === BANG) throw new XmlError(declarationError(input, pos))
     // The name: scanned in place, so that an attribute or an odd character stops it.
     let end = pos + 1
-    while (isNameChar(input.charCodeAt(end), end === pos + 1)) end++
-    const name = input.slice(pos + 1, end)
+    let hash = 0
+    for (let code = input.charCodeAt(end); isNameChar(code, end === pos + 1); code = input.charCodeAt(++end)) {
+      hash = (Math.imul(hash, 31) + code) | 0
+    }
+    const name = knownName(input, pos + 1, end, hash) ?? input.slice(pos + 1, end)
     const selfClosing = input.charCodeAt(end) === SLASH && input.charCodeAt(end + 1) === GT
     if (name === '' || (!selfClosing && input.charCodeAt(end) !== GT)) {
       const close = input.indexOf('>', pos)
@@ -63,7 +75,7 @@ export function decode(input: string): Fields {
       pos = end + 2
       continue
     }
-    pos = readContent(input, end + 1, name, fields)
+    pos = readContent(input, end + 1, pos + 1, name, fields)
   }
   pos = skipSpace(input, pos + '</xml>'.length)
   if (pos !== input.length) throw new XmlError('content after the closing </xml>')
@@ -72,6 +84,72 @@ export function decode(input: string): Fields {
     throw new XmlError(`duplicate element <${names.find((name, i) => names.indexOf(name) !== i)}>`)
   }
   return fields
+}
+
+// The names WeChat Pay sends (reference §3.2, §4.2, §6.1), ready to use as property keys. A name
+// sliced from the input must first be copied into the engine's string table, which costs more than
+// finding it here by a hash computed while scanning.
+const KNOWN_NAMES = new Map<number, string>()
+for (const name of [
+  'return_code',
+  'return_msg',
+  'appid',
+  'mch_id',
+  'device_info',
+  'nonce_str',
+  'sign',
+  'sign_type',
+  'result_code',
+  'result_msg',
+  'err_code',
+  'err_code_des',
+  'trade_type',
+  'prepay_id',
+  'code_url',
+  'mweb_url',
+  'openid',
+  'is_subscribe',
+  'trade_state',
+  'bank_type',
+  'total_fee',
+  'settlement_total_fee',
+  'fee_type',
+  'cash_fee',
+  'cash_fee_type',
+  'coupon_fee',
+  'coupon_count',
+  'transaction_id',
+  'out_trade_no',
+  'attach',
+  'time_end',
+  'trade_state_desc',
+  'body',
+  'detail',
+  'notify_url',
+  'spbill_create_ip',
+  'time_start',
+  'time_expire',
+  'goods_tag',
+  'product_id',
+  'limit_pay',
+  'scene_info',
+  'coupon_type_0',
+  'coupon_id_0',
+  'coupon_fee_0',
+]) {
+  KNOWN_NAMES.set(nameHash(name), name)
+}
+
+function nameHash(name: string): number {
+  let hash = 0
+  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + name.charCodeAt(i)) | 0
+  return hash
+}
+
+/** The ready-made key for the name between `start` and `end`, if it is a known one. */
+function knownName(input: string, start: number, end: number, hash: number): string | undefined {
+  const known = KNOWN_NAMES.get(hash)
+  return known !== undefined && known.length === end - start && input.startsWith(known, start) ? known : undefined
 }
 
 const LT = 0x3c
@@ -88,14 +166,15 @@ function isNameChar(code: number, first: boolean): boolean {
   )
 }
 
-/** True when `</name>` starts at `at`, compared in place (no string is built). */
-function isEndTag(input: string, at: number, name: string): boolean {
-  return (
-    input.charCodeAt(at) === LT &&
-    input.charCodeAt(at + 1) === SLASH &&
-    input.startsWith(name, at + 2) &&
-    input.charCodeAt(at + 2 + name.length) === GT
-  )
+/** True when `</name>` starts at `at`, where the start tag's name is at `nameAt`: compared in place. */
+function isEndTag(input: string, at: number, nameAt: number, length: number): boolean {
+  if (input.charCodeAt(at) !== LT || input.charCodeAt(at + 1) !== SLASH || input.charCodeAt(at + 2 + length) !== GT) {
+    return false
+  }
+  for (let i = 0; i < length; i++) {
+    if (input.charCodeAt(at + 2 + i) !== input.charCodeAt(nameAt + i)) return false
+  }
+  return true
 }
 
 /**
@@ -121,7 +200,7 @@ function cdata(value: string): string {
  * Reads text, entities and CDATA up to `</name>` into `fields[name]`; returns the offset after the
  * end tag. The common shapes — one CDATA section, or plain text — take one search each.
  */
-function readContent(input: string, start: number, name: string, fields: Fields): number {
+function readContent(input: string, start: number, nameAt: number, name: string, fields: Fields): number {
   let value = ''
   let pos = start
   for (;;) {
@@ -138,7 +217,7 @@ function readContent(input: string, start: number, name: string, fields: Fields)
       pos = end + 3
       continue
     }
-    if (isEndTag(input, lt, name)) {
+    if (isEndTag(input, lt, nameAt, name.length)) {
       fields[name] = value
       return lt + name.length + 3
     }
