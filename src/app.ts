@@ -35,7 +35,7 @@ for (const path of PAY_ROUTES) {
   )
 }
 app.route('/v1/pay', pay)
-for (const path of PAY_ROUTES) {
+for (const path of [...PAY_ROUTES, '/v1/pay/notify']) {
   app.all(path, () => {
     throw fail('methodNotAllowed', `${path} accepts POST only`)
   })

@@ -109,13 +109,18 @@ describe('errors are JSON, whatever goes wrong', () => {
     })
   })
 
-  it('wrong method → 405 wxPayError.methodNotAllowed', async () => {
-    const response = await exports.default.fetch(`${SERVICE}/v1/pay/params`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    })
-    expect(response.status).toBe(405)
-    expect((await response.json<{ error: { code: string } }>()).error.code).toBe('wxPayError.methodNotAllowed')
-  })
+  it.each(['/v1/pay/params', '/v1/pay/unified', '/v1/pay/queryOrder', '/v1/pay/closeOrder', '/v1/pay/notify'])(
+    'GET %s → 405 wxPayError.methodNotAllowed',
+    async (path) => {
+      const response = await exports.default.fetch(`${SERVICE}${path}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+      expect(response.status).toBe(405)
+      expect(await response.json()).toEqual({
+        error: { code: 'wxPayError.methodNotAllowed', message: `${path} accepts POST only` },
+      })
+    },
+  )
 
   it('a body over 64 KB → 413 wxPayError.tooLarge', async () => {
     const { status, body } = await post('/v1/pay/params', jsapiOrder({ detail: 'x'.repeat(70_000) }))
