@@ -38,26 +38,25 @@ export const notify = new Hono<{ Bindings: Env }>().post('/', async (c) => {
   const xml = (body: string, status: 200 | 413 = 200) =>
     c.body(body, status, { 'content-type': 'text/xml; charset=utf-8' })
   try {
-    const outcome = await handle(c.req.raw, c.env)
-    return xml(outcome === 'ack' ? SUCCESS_XML : failXml(outcome))
+    await handle(c.req.raw, c.env)
+    return xml(SUCCESS_XML)
   } catch (err) {
-    const rejected =
-      err instanceof Rejected
-        ? err
-        : err instanceof PayError
-          ? new Rejected(err.failure.kind === 'config' ? 'config' : 'internal', 'temporarily unable to process', {
-              error: err.message,
-            })
-          : new Rejected('internal', 'temporarily unable to process', {
-              error: err instanceof Error ? err.name : 'unknown',
-            })
+    const rejected = asRejected(err)
     console.warn(JSON.stringify({ event: 'notify_rejected', reason: rejected.reason, ...rejected.detail }))
     return xml(failXml(rejected.message), rejected.reason === 'too_large' ? 413 : 200)
   }
 })
 
-/** Returns 'ack' once the shop has the payment, or the FAIL message that makes WeChat retry. */
-async function handle(request: Request, env: Env): Promise<'ack' | string> {
+/** Anything unexpected is still a refusal: WeChat retries, and the log keeps what went wrong. */
+function asRejected(err: unknown): Rejected {
+  if (err instanceof Rejected) return err
+  const reason = err instanceof PayError && err.failure.kind === 'config' ? 'config' : 'internal'
+  const error = err instanceof PayError ? err.message : err instanceof Error ? err.name : 'unknown'
+  return new Rejected(reason, 'temporarily unable to process', { error })
+}
+
+/** Returns once the shop has the payment; throws the refusal that makes WeChat retry otherwise. */
+async function handle(request: Request, env: Env): Promise<void> {
   const body = await readRawBody(request, MAX_NOTIFY_BYTES)
   if (!body.ok)
     throw new Rejected(
@@ -102,7 +101,7 @@ async function handle(request: Request, env: Env): Promise<'ack' | string> {
   if (record.transaction_id && record.transaction_id !== payment.transaction_id) {
     throw new Rejected('transaction_mismatch', 'transaction_id does not match the order', { out_trade_no })
   }
-  if (record.relayed_at) return 'ack' // a duplicate of a delivered notification
+  if (record.relayed_at) return // a duplicate of a delivered notification
 
   const facts = {
     trade_state: 'SUCCESS' as const,
@@ -125,7 +124,6 @@ async function handle(request: Request, env: Env): Promise<'ack' | string> {
   )
   if (!result.delivered)
     throw new Rejected('relay_failed', 'merchant backend unavailable', { out_trade_no, error: result.reason })
-  return 'ack'
 }
 
 function parse(text: string): Fields {
