@@ -21,14 +21,32 @@ export type Config = {
   sandbox: boolean
 }
 
-const cache = new WeakMap<object, Config>()
+const VARIABLES = [
+  'WXPAY_APPID',
+  'WXPAY_MCH_ID',
+  'WXPAY_API_KEY',
+  'WXPAY_SIGN_TYPE',
+  'WXPAY_API_BASE',
+  'WXPAY_API_BASE_BACKUP',
+  'WXPAY_TIMEOUT_MS',
+  'API_TOKENS',
+  'NOTIFY_SECRET',
+  'RELAY_TIMEOUT_MS',
+  'PUBLIC_URL',
+  'WXPAY_SANDBOX',
+] as const
+
+// Validated configurations by their variables' values: the same values are checked once per isolate,
+// whether or not the runtime hands every request the same env object.
+const cache = new Map<string, Config>()
 
 /**
  * Reads and checks every variable the service needs.
  * @throws {PayError} `config`, naming the first variable that is missing or invalid.
  */
 export function loadConfig(env: Env): Config {
-  const cached = cache.get(env)
+  const key = VARIABLES.map((name) => raw(env, name) ?? '').join('\u0000')
+  const cached = cache.get(key)
   if (cached) return cached
   const config: Config = {
     appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
@@ -44,7 +62,8 @@ export function loadConfig(env: Env): Config {
     publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
     sandbox: oneOf(env, 'WXPAY_SANDBOX', ['on', 'off'] as const, 'off') === 'on',
   }
-  cache.set(env, config)
+  if (cache.size >= 8) cache.clear()
+  cache.set(key, config)
   return config
 }
 
