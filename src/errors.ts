@@ -34,6 +34,11 @@ export function fail(kind: FailureKind, message: string): PayError {
   return new PayError({ kind, message })
 }
 
+/** One of WeChat's business errors (err_code), passed to the caller verbatim. */
+export function wechatError(errCode: string, message: string): PayError {
+  return new PayError({ kind: 'wechat', errCode, message })
+}
+
 export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 500 | 502 | 503 | 504
 
 export type ErrorBody = { error: { code: string; message: string } }

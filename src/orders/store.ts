@@ -134,8 +134,3 @@ export async function saveOrder(
 export function tradeState(value: string | undefined): TradeState | undefined {
   return (TRADE_STATES as readonly string[]).includes(value ?? '') ? (value as TradeState) : undefined
 }
-
-/** True once an order can no longer be paid or was paid. */
-export function isFinal(state: TradeState): boolean {
-  return RANK[state] >= RANK.CLOSED
-}

@@ -59,7 +59,10 @@ export const rules = {
     'must be an http(s) URL of at most 256 characters',
   ),
   openid: text((v) => /^[A-Za-z0-9_-]{1,128}$/.test(v), "must be the payer's openid (up to 128 of A-Z a-z 0-9 _ -)"),
-  trade_type: text((v) => (TRADE_TYPES as readonly string[]).includes(v), `must be one of ${TRADE_TYPES.join(', ')}`),
+  trade_type: z.pipe(
+    text((v) => (TRADE_TYPES as readonly string[]).includes(v), `must be one of ${TRADE_TYPES.join(', ')}`),
+    z.transform((v) => v as (typeof TRADE_TYPES)[number]),
+  ),
   product_id: text((v) => /^[\x21-\x7e]{1,32}$/.test(v), 'must be 1–32 printable ASCII characters'),
   attach: text((v) => chars(v) <= 127, 'must be at most 127 characters'),
   detail: text((v) => chars(v) <= 6000 && isJson(v), 'must be a JSON string of at most 6000 characters'),
@@ -143,5 +146,3 @@ export function input<T extends z.ZodMiniType>(schema: T) {
     })
   })
 }
-
-export { TRADE_TYPES }

@@ -4,13 +4,13 @@
  */
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
-import { fail } from '../errors'
+import { fail, wechatError } from '../errors'
 import { getOrder, saveOrder, tradeState } from '../orders/store'
-import { createClient } from '../wechat/client'
+import { createClient, randomNonce as nonce } from '../wechat/client'
 import { amount, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
 import { input } from './input'
-import { type OrderInput, placeOrder, wechatError } from './place'
+import { placeOrder } from './place'
 import { ParamsInput, QueryInput, UnifiedInput } from './schemas'
 
 type Env = { Bindings: globalThis.Env }
@@ -21,7 +21,6 @@ function deps(c: { env: globalThis.Env; req: { url: string } }) {
 }
 
 const seconds = () => String(Math.floor(Date.now() / 1000))
-const nonce = () => crypto.randomUUID().replaceAll('-', '')
 
 async function signed<T extends Record<string, string>>(fields: T, config: Config, name: string) {
   return { ...fields, [name]: await sign(fields, config.apiKey, config.signType) }
@@ -47,7 +46,7 @@ export const pay = new Hono<Env>()
   })
   .post('/unified', input(UnifiedInput), async (c) => {
     const d = deps(c)
-    const order = c.var.input as OrderInput
+    const order = c.var.input
     const record = await placeOrder(d, order)
     const prepayid = record.prepay_id as string
     const data = {

@@ -4,27 +4,11 @@
  * the prepay_id is valid; the same out_trade_no with other parameters never reaches WeChat.
  */
 import type { Config } from '../config'
-import { fail, PayError } from '../errors'
+import { fail, wechatError } from '../errors'
 import { getOrder, type OrderRecord, saveOrder } from '../orders/store'
 import type { Client } from '../wechat/client'
-
-export type OrderInput = {
-  body: string
-  out_trade_no: string
-  total_fee: number
-  spbill_create_ip: string
-  notify_url: string
-  trade_type: 'JSAPI' | 'NATIVE' | 'APP' | 'MWEB'
-  openid?: string
-  product_id?: string
-  attach?: string
-  detail?: string
-  scene_info?: string
-  time_expire?: string
-  goods_tag?: string
-  limit_pay?: string
-  device_info?: string
-}
+import { sha256Hex } from '../wechat/sign'
+import type { OrderInput } from './schemas'
 
 export type PlaceDeps = { config: Config; kv: KVNamespace; wechat: Client; origin: string; now?: () => number }
 
@@ -93,10 +77,6 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
   return record
 }
 
-export function wechatError(errCode: string, message: string): PayError {
-  return new PayError({ kind: 'wechat', errCode, message })
-}
-
 /** SHA-256 over every field sent to unifiedorder but nonce_str, sign and time_start, plus the shop's notify_url. */
 async function fingerprintOf(fields: Record<string, string>, shopNotifyUrl: string): Promise<string> {
   const canonical = Object.keys(fields)
@@ -105,6 +85,5 @@ async function fingerprintOf(fields: Record<string, string>, shopNotifyUrl: stri
     .map((name) => `${name}=${fields[name]}`)
     .concat(`shop_notify_url=${shopNotifyUrl}`)
     .join('\n')
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return sha256Hex(canonical)
 }

@@ -48,3 +48,6 @@ export const QueryInput = z.strictObject({
   out_trade_no: rules.out_trade_no,
   transaction_id: z.optional(rules.transaction_id),
 })
+
+/** A unified order as placeOrder takes it; /params is the same with trade_type JSAPI. */
+export type OrderInput = z.output<typeof UnifiedInput>

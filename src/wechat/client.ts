@@ -118,7 +118,8 @@ async function checkReply(reply: Fields, config: Config, path: WechatPath): Prom
   return reply
 }
 
-function randomNonce(): string {
+/** A fresh 32-character nonce_str. */
+export function randomNonce(): string {
   return crypto.randomUUID().replaceAll('-', '')
 }
 

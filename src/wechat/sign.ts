@@ -71,6 +71,11 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return crypto.subtle.timingSafeEqual(left, right)
 }
 
+/** Lower-case hex SHA-256 of `text`. */
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(text))).toLowerCase()
+}
+
 /** Lower-case hex HMAC-SHA256 of `message` under `secret`. */
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
   const digest = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(message))
