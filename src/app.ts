@@ -1,17 +1,16 @@
 /**
  * @module
- * The whole service on one screen: body limit, bearer auth, the /v1/pay routes, the sandbox
- * (mounted only when WXPAY_SANDBOX=on), and one error handler that turns every failure into JSON.
+ * The whole service on one screen: body limit, bearer auth, the /v1/pay routes, and one error
+ * handler that turns every failure into JSON. The sandbox is not here: only the dev entry
+ * (src/dev.ts) mounts it, so the production bundle never contains it.
  */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
-import { loadConfig } from './config'
 import { describe, fail, PayError } from './errors'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
-import { sandbox } from './sandbox'
 
 /** Request bodies above this are refused with `wxPayError.tooLarge`; real ones are under 8 KB. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -40,12 +39,6 @@ for (const path of [...PAY_ROUTES, '/v1/pay/notify']) {
     throw fail('methodNotAllowed', `${path} accepts POST only`)
   })
 }
-
-app.use('/sandbox/*', async (c, next) => {
-  if (!loadConfig(c.env).sandbox) throw fail('notFound', `no route for ${c.req.method} ${c.req.path}`)
-  await next()
-})
-app.route('/sandbox', sandbox)
 
 app.notFound((c) => {
   const { status, body } = describe({ kind: 'notFound', message: `no route for ${c.req.method} ${c.req.path}` })

@@ -1,4 +1,8 @@
-/** @module Worker entry: the service is the Hono app. */
+/** @module Production entry: the Hono app, the order ledger (Durable Object) and nothing else. */
 import { app } from './app'
 
-export default app
+export { OrderLedger } from './ledger/ledger'
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>

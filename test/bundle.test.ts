@@ -12,4 +12,10 @@ describe('production bundle', () => {
     expect(gzipBytes, 'the dry-run build produced no bundle').toBeGreaterThan(0)
     expect(gzipBytes, `gzipped index.js is ${(gzipBytes / 1024).toFixed(2)} KB`).toBeLessThanOrEqual(BUDGET_BYTES)
   })
+
+  it('holds no sandbox code: only the dev entry imports src/sandbox', () => {
+    const sources = inject('bundleSources')
+    expect(sources).toContain('src/routes/')
+    expect(sources.filter((name) => name.includes('sandbox'))).toEqual([])
+  })
 })

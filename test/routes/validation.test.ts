@@ -1,7 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../../src/index'
+import worker from '../../src/dev'
 import { jsapiOrder, orderNo, post } from '../support/api'
 import { TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'

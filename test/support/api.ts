@@ -1,7 +1,7 @@
 /** Calling the service as a shop's backend does: form posts with a bearer token, JSON back. */
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
-import worker from '../../src/index'
+import worker from '../../src/dev'
 import { TOKEN } from './bindings'
 import { SERVICE } from './net'
 

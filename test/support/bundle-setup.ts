@@ -11,11 +11,17 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Gzipped bytes (level 9) of the production index.js. */
     bundleGzipBytes: number
+    /** The src/ folders and packages whose code is in the production bundle. */
+    bundleSources: string[]
   }
 }
 
 /** Builds the bundle and provides `bundleGzipBytes`. */
 export async function setup(project: TestProject): Promise<void> {
-  const { gzipBytes } = await measureBundle()
+  const { gzipBytes, contributors } = await measureBundle()
   project.provide('bundleGzipBytes', gzipBytes)
+  project.provide(
+    'bundleSources',
+    contributors.map(({ name }) => name),
+  )
 }
