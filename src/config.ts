@@ -15,7 +15,8 @@ export type Config = {
   apiBaseBackup: string
   timeoutMs: number
   apiTokens: string[]
-  notifySecret: string
+  /** NOTIFY_SECRET, comma-separated: every relay is signed with each (one `v1=` per secret). */
+  notifySecrets: string[]
   relayTimeoutMs: number
   publicUrl: string | undefined
   sandbox: boolean
@@ -57,7 +58,7 @@ export function loadConfig(env: Env): Config {
     apiBaseBackup: url(env, 'WXPAY_API_BASE_BACKUP', 'https://api2.mch.weixin.qq.com'),
     timeoutMs: millis(env, 'WXPAY_TIMEOUT_MS', 5000),
     apiTokens: tokens(env),
-    notifySecret: text(env, 'NOTIFY_SECRET', /^[\x21-\x7e]{16,}$/, 'at least 16 printable characters', true),
+    notifySecrets: notifySecrets(env),
     relayTimeoutMs: millis(env, 'RELAY_TIMEOUT_MS', 5000),
     publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
     sandbox: oneOf(env, 'WXPAY_SANDBOX', ['on', 'off'] as const, 'off') === 'on',
@@ -100,6 +101,19 @@ function millis(env: Env, name: string, fallback: number): number {
     throw fail('config', `${name} must be a whole number of milliseconds from 1 to 60000`)
   }
   return Number(value)
+}
+
+function notifySecrets(env: Env): string[] {
+  const value = raw(env, 'NOTIFY_SECRET')
+  if (value === undefined) throw fail('config', 'NOTIFY_SECRET is not set (set it with `wrangler secret put`)')
+  const list = value.split(',').map((secret) => secret.trim())
+  if (list.length > 2 || !list.every((secret) => /^[\x21-\x2b\x2d-\x7e]{16,}$/.test(secret))) {
+    throw fail(
+      'config',
+      'NOTIFY_SECRET must be one secret, or two separated by a comma, each at least 16 printable characters',
+    )
+  }
+  return list
 }
 
 function tokens(env: Env): string[] {

@@ -111,10 +111,14 @@ async function handle(request: Request, env: Env): Promise<void> {
     bank_type: payment.bank_type,
     openid: payment.openid,
   }
-  const result = await relay(record.notify_url, payment, {
-    secret: config.notifySecret,
-    timeoutMs: config.relayTimeoutMs,
-  })
+  const result = await relay(
+    record.notify_url,
+    { type: 'payment', data: payment },
+    {
+      secrets: config.notifySecrets,
+      timeoutMs: config.relayTimeoutMs,
+    },
+  )
   // One write per delivery (KV allows one a second per key): the state, and the relay if it landed.
   await saveOrder(
     env.ORDERS,

@@ -28,7 +28,7 @@ export const merchant = new Hono<SandboxEnv>()
 merchant.post('/merchant', async (c) => {
   const raw = await c.req.text()
   if (raw.length > MAX_BODY) return jsonError(413, 'wxPayError.tooLarge', `body is larger than ${MAX_BODY} characters`)
-  const secret = loadConfig(c.env).notifySecret
+  const secret = loadConfig(c.env).notifySecrets[0] as string
   const problem = await checkSignature({ header: c.req.header('wxpay-signature'), raw, secret })
   await remember(c.var.kv, { received_at: new Date(now()).toISOString(), signature_valid: !problem, body: parse(raw) })
   if (problem) return jsonError(400, 'wxPayError.signature', problem)

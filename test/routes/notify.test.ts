@@ -112,6 +112,7 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
       true,
     )
     expect(JSON.parse(relayed.body)).toEqual({
+      type: 'payment',
       data: {
         out_trade_no: order.out_trade_no,
         transaction_id: message.transaction_id,
