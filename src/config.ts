@@ -20,7 +20,20 @@ export type Config = {
   relayTimeoutMs: number
   publicUrl: string | undefined
   sandbox: boolean
+  /** Seconds after placement at which an unpaid order asks WeChat about itself (orderquery). */
+  recoverySchedule: number[]
+  /** Seconds after the first failed relay at which the ledger relays again. */
+  relayRetrySchedule: number[]
+  /** Seconds after a refund request at which a refund still PROCESSING asks WeChat (refundquery). */
+  refundCheckSchedule: number[]
 }
+
+/** 5 min, 30 min, and just after the prepay_id's two hours (reference §3.2). */
+export const DEFAULT_RECOVERY_SCHEDULE = [300, 1800, 7500]
+/** 1 min … 3 days, like the webhook retries shops know from other payment services. */
+export const DEFAULT_RELAY_RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400, 172800, 259200]
+/** Refunds usually settle within minutes; bank cards can take days. */
+export const DEFAULT_REFUND_CHECK_SCHEDULE = [600, 3600, 21600, 86400, 259200, 604800]
 
 const VARIABLES = [
   'WXPAY_APPID',
@@ -35,6 +48,9 @@ const VARIABLES = [
   'RELAY_TIMEOUT_MS',
   'PUBLIC_URL',
   'WXPAY_SANDBOX',
+  'RECOVERY_SCHEDULE',
+  'RELAY_RETRY_SCHEDULE',
+  'REFUND_CHECK_SCHEDULE',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -62,6 +78,9 @@ export function loadConfig(env: Env): Config {
     relayTimeoutMs: millis(env, 'RELAY_TIMEOUT_MS', 5000),
     publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
     sandbox: oneOf(env, 'WXPAY_SANDBOX', ['on', 'off'] as const, 'off') === 'on',
+    recoverySchedule: schedule(env, 'RECOVERY_SCHEDULE', DEFAULT_RECOVERY_SCHEDULE),
+    relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
+    refundCheckSchedule: schedule(env, 'REFUND_CHECK_SCHEDULE', DEFAULT_REFUND_CHECK_SCHEDULE),
   }
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)
@@ -101,6 +120,22 @@ function millis(env: Env, name: string, fallback: number): number {
     throw fail('config', `${name} must be a whole number of milliseconds from 1 to 60000`)
   }
   return Number(value)
+}
+
+/** Increasing seconds (fractions allowed, for dev and tests), up to 20 of them, at most 30 days. */
+function schedule(env: Env, name: string, fallback: number[]): number[] {
+  const value = raw(env, name)
+  if (value === undefined) return fallback
+  const parts = value.split(',').map((part) => part.trim())
+  const seconds = parts.map(Number)
+  const valid =
+    parts.length <= 20 &&
+    parts.every((part) => /^[0-9]{1,7}(\.[0-9]{1,3})?$/.test(part)) &&
+    seconds.every((s, i) => s > 0 && s <= 30 * 86400 && (i === 0 || s > (seconds[i - 1] as number)))
+  if (!valid) {
+    throw fail('config', `${name} must be up to 20 increasing numbers of seconds, comma-separated (e.g. 300,1800,7500)`)
+  }
+  return seconds
 }
 
 function notifySecrets(env: Env): string[] {

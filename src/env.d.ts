@@ -6,6 +6,9 @@ interface Secrets {
   PUBLIC_URL?: string
   WXPAY_TIMEOUT_MS?: string
   RELAY_TIMEOUT_MS?: string
+  RECOVERY_SCHEDULE?: string
+  RELAY_RETRY_SCHEDULE?: string
+  REFUND_CHECK_SCHEDULE?: string
 }
 interface Env extends Secrets {}
 declare namespace Cloudflare {

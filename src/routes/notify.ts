@@ -1,36 +1,56 @@
 /**
  * @module
- * /v1/pay/notify, where WeChat reports payments: raw XML → verify → reconcile → record → relay →
- * XML ack. The signature is the only authentication, so no field is read before it verifies, and
- * WeChat hears SUCCESS only once the shop has the payment (else it retries, reference §6).
+ * /v1/pay/notify, where WeChat reports payments: raw XML → verify → the order's ledger (reconcile,
+ * record, relay once) → XML ack. The signature is the only authentication, so no field is read
+ * before it verifies, and WeChat hears SUCCESS only once the shop has the payment (else it
+ * retries, reference §6).
  */
 import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
-import { getOrder, saveOrder } from '../orders/store'
-import { relay } from '../relay'
-import { createClient } from '../wechat/client'
+import { ledgerOf } from '../ledger/stub'
 import { paymentOf } from '../wechat/payment'
 import { verify } from '../wechat/sign'
 import { decode, type Fields, XmlError } from '../wechat/xml'
 import { readRawBody } from './raw-body'
-import { confirmUnmatched } from './unmatched'
 
 /** Real notifications are about 1 KB; anything above this is refused unread. */
 export const MAX_NOTIFY_BYTES = 16 * 1024
+
+/**
+ * Every reason a notification is refused, and what WeChat is told (the log keeps the reason and
+ * its detail). Each refusal changes nothing and relays nothing; WeChat retries.
+ */
+const REFUSALS = {
+  too_large: 'body too large',
+  unparsable: 'invalid XML',
+  not_utf8: 'body is not UTF-8',
+  bad_signature: 'signature does not verify',
+  not_success: 'not a successful payment',
+  wrong_merchant: 'appid or mch_id is not this merchant',
+  malformed: 'missing or invalid payment fields',
+  unknown_order: 'order unknown',
+  amount_mismatch: 'total_fee does not match the order',
+  transaction_mismatch: 'transaction_id does not match the order',
+  relay_failed: 'merchant backend unavailable',
+  config: 'temporarily unable to process',
+  internal: 'temporarily unable to process',
+} as const
+export type RefusalReason = keyof typeof REFUSALS
 
 const SUCCESS_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
 const failXml = (message: string) =>
   `<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[${message}]]></return_msg></xml>`
 
-/** A refusal: `reason` goes to the log, `message` to WeChat. */
+type Detail = Record<string, string | number | undefined>
+
+/** A refusal: the reason and its detail go to the log, the reason's message to WeChat. */
 class Rejected extends Error {
   constructor(
-    readonly reason: string,
-    message: string,
-    readonly detail: Record<string, string | number | undefined> = {},
+    readonly reason: RefusalReason,
+    readonly detail: Detail = {},
   ) {
-    super(message)
+    super(REFUSALS[reason])
   }
 }
 
@@ -52,89 +72,35 @@ function asRejected(err: unknown): Rejected {
   if (err instanceof Rejected) return err
   const reason = err instanceof PayError && err.failure.kind === 'config' ? 'config' : 'internal'
   const error = err instanceof PayError ? err.message : err instanceof Error ? err.name : 'unknown'
-  return new Rejected(reason, 'temporarily unable to process', { error })
+  return new Rejected(reason, { error })
 }
 
 /** Returns once the shop has the payment; throws the refusal that makes WeChat retry otherwise. */
 async function handle(request: Request, env: Env): Promise<void> {
   const body = await readRawBody(request, MAX_NOTIFY_BYTES)
-  if (!body.ok)
-    throw new Rejected(
-      body.reason === 'too_large' ? 'too_large' : 'unparsable',
-      body.reason === 'too_large' ? 'body too large' : 'body is not UTF-8',
-    )
+  if (!body.ok) throw new Rejected(body.reason)
   const fields = parse(body.text)
   const config = loadConfig(env)
-  if (!(await verify(fields, config.apiKey))) throw new Rejected('bad_signature', 'signature does not verify')
+  if (!(await verify(fields, config.apiKey))) throw new Rejected('bad_signature')
   // Verified: from here on the fields are WeChat's.
   if (fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') {
-    throw new Rejected('not_success', 'not a successful payment', {
-      return_code: fields.return_code,
-      result_code: fields.result_code,
-    })
+    throw new Rejected('not_success', { return_code: fields.return_code, result_code: fields.result_code })
   }
   if (fields.appid !== config.appid || fields.mch_id !== config.mchId) {
-    throw new Rejected('wrong_merchant', 'appid or mch_id is not this merchant', {
-      appid: fields.appid,
-      mch_id: fields.mch_id,
-    })
+    throw new Rejected('wrong_merchant', { appid: fields.appid, mch_id: fields.mch_id })
   }
-  const payment = paymentOf(fields)
-  if (!payment)
-    throw new Rejected('malformed', 'missing or invalid payment fields', { out_trade_no: fields.out_trade_no })
-  const { out_trade_no } = payment
-  const record = await getOrder(env.ORDERS, out_trade_no)
-  if (!record) {
-    const confirmation = await confirmUnmatched(env.ORDERS, createClient({ config }), payment)
-    if (!confirmation.confirmed) {
-      throw new Rejected('unknown_order', 'order unknown', { out_trade_no, error: confirmation.reason })
-    }
-    throw new Rejected('no_record_yet', 'order record not visible yet, retry later', { out_trade_no })
-  }
-  if (payment.total_fee !== record.total_fee) {
-    throw new Rejected('amount_mismatch', 'total_fee does not match the order', {
-      out_trade_no,
-      notified: payment.total_fee,
-      recorded: record.total_fee,
-    })
-  }
-  if (record.transaction_id && record.transaction_id !== payment.transaction_id) {
-    throw new Rejected('transaction_mismatch', 'transaction_id does not match the order', { out_trade_no })
-  }
-  if (record.relayed_at) return // a duplicate of a delivered notification
-
-  const facts = {
-    trade_state: 'SUCCESS' as const,
-    transaction_id: payment.transaction_id,
-    time_end: payment.time_end,
-    cash_fee: payment.cash_fee,
-    bank_type: payment.bank_type,
-    openid: payment.openid,
-  }
-  const result = await relay(
-    record.notify_url,
-    { type: 'payment', data: payment },
-    {
-      secrets: config.notifySecrets,
-      timeoutMs: config.relayTimeoutMs,
-    },
-  )
-  // One write per delivery (KV allows one a second per key): the state, and the relay if it landed.
-  await saveOrder(
-    env.ORDERS,
-    out_trade_no,
-    result.delivered ? { ...facts, relayed_at: new Date().toISOString() } : facts,
-    null,
-  )
-  if (!result.delivered)
-    throw new Rejected('relay_failed', 'merchant backend unavailable', { out_trade_no, error: result.reason })
+  const found = paymentOf(fields)
+  if (!found.ok) throw new Rejected('malformed', { out_trade_no: fields.out_trade_no, error: found.reason })
+  const { payment } = found
+  const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment)
+  if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: payment.out_trade_no, ...outcome.detail })
 }
 
 function parse(text: string): Fields {
   try {
     return decode(text)
   } catch (err) {
-    if (err instanceof XmlError) throw new Rejected('unparsable', 'invalid XML', { error: err.message })
+    if (err instanceof XmlError) throw new Rejected('unparsable', { error: err.message })
     throw err
   }
 }

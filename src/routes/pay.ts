@@ -1,14 +1,16 @@
 /**
  * @module
- * The four /v1/pay routes: validate → call WeChat → record → respond.
+ * The four /v1/pay routes: validate → call WeChat or the order's ledger → respond.
  */
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
-import { fail, wechatError } from '../errors'
-import { getOrder, saveOrder, tradeState } from '../orders/store'
-import { createClient, randomNonce as nonce } from '../wechat/client'
-import { amount, toOrderView } from '../wechat/order'
+import { fail, PayError, wechatError } from '../errors'
+import { isPaid } from '../ledger/record'
+import { ledgerOf, unwrap } from '../ledger/stub'
+import { type Client, createClient, randomNonce as nonce } from '../wechat/client'
+import { toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
+import type { Fields } from '../wechat/xml'
 import { input } from './input'
 import { placeOrder } from './place'
 import { ParamsInput, QueryInput, UnifiedInput } from './schemas'
@@ -17,7 +19,7 @@ type Env = { Bindings: globalThis.Env }
 
 function deps(c: { env: globalThis.Env; req: { url: string } }) {
   const config = loadConfig(c.env)
-  return { config, kv: c.env.ORDERS, wechat: createClient({ config }), origin: new URL(c.req.url).origin }
+  return { config, env: c.env, wechat: createClient({ config }), origin: new URL(c.req.url).origin }
 }
 
 const seconds = () => String(Math.floor(Date.now() / 1000))
@@ -73,50 +75,53 @@ export const pay = new Hono<Env>()
     return c.json({ data })
   })
   .post('/queryOrder', input(QueryInput), async (c) => {
-    const { kv, wechat } = deps(c)
+    const { wechat } = deps(c)
     const { out_trade_no, transaction_id } = c.var.input
-    const reply = await wechat.call(
-      '/pay/orderquery',
-      transaction_id ? { out_trade_no, transaction_id } : { out_trade_no },
-    )
-    if (reply.out_trade_no !== out_trade_no) throw fail('upstream', `the orderquery reply is for another order`)
+    const reply = await orderQuery(wechat, out_trade_no, transaction_id)
     const view = toOrderView(reply)
-    const record = await getOrder(kv, out_trade_no)
-    // An unpaid order may be reported without total_fee; one that carries it must match the record.
-    if (record && view.total_fee !== undefined && view.total_fee !== record.total_fee) {
-      console.error(JSON.stringify({ event: 'amount_mismatch', source: 'orderquery', out_trade_no }))
-      throw fail(
-        'upstream',
-        `WeChat reports total_fee ${view.total_fee} for ${out_trade_no}, the order was placed for ${record.total_fee}`,
-      )
-    }
-    const state = tradeState(reply.trade_state)
-    if (record && state) {
-      await saveOrder(
-        kv,
-        out_trade_no,
-        {
-          trade_state: state,
-          transaction_id: reply.transaction_id,
-          time_end: reply.time_end,
-          cash_fee: amount(reply.cash_fee),
-          bank_type: reply.bank_type,
-          openid: reply.openid,
-        },
-        null,
-      )
-    }
+    // The ledger moves forward with what WeChat says; a payment found here is relayed like a notified one.
+    unwrap(await ledgerOf(c.env, out_trade_no).learnQuery(out_trade_no, { ...reply }))
     return c.json({ data: view })
   })
   .post('/closeOrder', input(QueryInput), async (c) => {
-    const { kv, wechat } = deps(c)
+    const { wechat } = deps(c)
     const { out_trade_no } = c.var.input
-    const record = await getOrder(kv, out_trade_no)
-    if (record?.trade_state === 'SUCCESS' || record?.trade_state === 'REFUND') {
+    const ledger = ledgerOf(c.env, out_trade_no)
+    const record = await ledger.get(out_trade_no)
+    if (record && isPaid(record.trade_state)) {
       throw wechatError('ORDERPAID', `order ${out_trade_no} is paid and cannot be closed`)
     }
-    // closeorder takes out_trade_no only (reference §5); transaction_id is accepted and not sent.
-    await wechat.call('/pay/closeorder', { out_trade_no })
-    if (record) await saveOrder(kv, out_trade_no, { trade_state: 'CLOSED' }, null)
+    if (record?.trade_state === 'CLOSED' || record?.trade_state === 'REVOKED') {
+      throw wechatError('ORDERCLOSED', `order ${out_trade_no} is already closed`)
+    }
+    try {
+      // closeorder takes out_trade_no only (reference §5); transaction_id is accepted and not sent.
+      await wechat.call('/pay/closeorder', { out_trade_no })
+    } catch (err) {
+      // Paid while the shop decided to close (reference §5 race): learn the payment, say so.
+      if (err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'ORDERPAID') {
+        const paid = await orderQuery(wechat, out_trade_no)
+        unwrap(await ledger.learnQuery(out_trade_no, { ...paid }))
+        throw wechatError(
+          'ORDERPAID',
+          `order ${out_trade_no} was paid before it could be closed (transaction_id ${paid.transaction_id ?? 'unknown'})`,
+        )
+      }
+      throw err
+    }
+    const after = record ? await ledger.learnClosed(out_trade_no) : null
+    if (after && isPaid(after.trade_state)) {
+      throw wechatError('ORDERPAID', `order ${out_trade_no} was paid while it was being closed`)
+    }
     return c.json({ data: { out_trade_no, trade_state: 'CLOSED' } })
   })
+
+/** orderquery, checked to be about the order asked for. */
+async function orderQuery(wechat: Client, outTradeNo: string, transactionId?: string): Promise<Fields> {
+  const reply = await wechat.call(
+    '/pay/orderquery',
+    transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
+  )
+  if (reply.out_trade_no !== outTradeNo) throw fail('upstream', 'the orderquery reply is for another order')
+  return reply
+}

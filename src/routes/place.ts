@@ -1,80 +1,66 @@
 /**
  * @module
- * Placing an order (统一下单) once: the same order sent again is answered from its record while
- * the prepay_id is valid; the same out_trade_no with other parameters never reaches WeChat.
+ * Placing an order (统一下单) through its ledger: the same order sent again is answered from the
+ * record while the prepay_id is valid; the same out_trade_no with other parameters never reaches
+ * WeChat. The fingerprint covers what the shop asked for, not the host the request came in on.
  */
 import type { Config } from '../config'
-import { fail, wechatError } from '../errors'
-import { getOrder, type OrderRecord, saveOrder } from '../orders/store'
-import type { Client } from '../wechat/client'
+import { fail } from '../errors'
+import type { PlaceRequest } from '../ledger/ledger'
+import type { OrderRecord } from '../ledger/record'
+import { ledgerOf, unwrap } from '../ledger/stub'
 import { sha256Hex } from '../wechat/sign'
 import type { OrderInput } from './schemas'
 
-export type PlaceDeps = { config: Config; kv: KVNamespace; wechat: Client; origin: string; now?: () => number }
+export type PlaceDeps = { config: Config; env: Env; origin: string }
 
-// prepay_id and code_url live 2 h, mweb_url 5 min (reference §3.2); reuse with a minute to spare.
+// prepay_id and code_url live 2 h, mweb_url 5 min (reference §3.2).
 const VALIDITY_MS = { MWEB: 5 * 60_000, other: 2 * 3600_000 }
-const REUSE_MARGIN_MS = 60_000
 
 /** Places the order, or returns the record of the identical order placed before. */
 export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<OrderRecord> {
-  const { config, kv, wechat, now = Date.now } = deps
+  const { config, env, origin } = deps
   const { notify_url: shopNotifyUrl, total_fee, ...rest } = input
-  // WeChat notifies this service, which verifies and relays to the shop's notify_url.
-  const fields: Record<string, string> = {
+  const serviceNotifyUrl = `${config.publicUrl ?? origin}/v1/pay/notify`
+  refuseOwnOrigin(shopNotifyUrl, [origin, config.publicUrl], config.sandbox)
+  const shopFields: Record<string, string> = {
     ...(Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Record<string, string>),
     total_fee: String(total_fee),
-    notify_url: `${config.publicUrl ?? deps.origin}/v1/pay/notify`,
   }
-  if (input.trade_type === 'NATIVE') fields.product_id ??= input.out_trade_no
-  const fingerprint = await fingerprintOf(
-    { ...fields, appid: config.appid, mch_id: config.mchId, sign_type: config.signType },
-    shopNotifyUrl,
-  )
+  if (input.trade_type === 'NATIVE') shopFields.product_id ??= input.out_trade_no
+  const merchant = { appid: config.appid, mch_id: config.mchId, sign_type: config.signType }
+  const request: PlaceRequest = {
+    out_trade_no: input.out_trade_no,
+    // WeChat notifies this service, which verifies and relays to the shop's notify_url.
+    fields: { ...shopFields, notify_url: serviceNotifyUrl },
+    fingerprints: [
+      await fingerprintOf({ ...shopFields, ...merchant }, shopNotifyUrl),
+      // Records from before 0.2 hashed the service's own notify_url in too.
+      await fingerprintOf({ ...shopFields, ...merchant, notify_url: serviceNotifyUrl }, shopNotifyUrl),
+    ],
+    record: {
+      trade_type: input.trade_type,
+      body: input.body,
+      total_fee,
+      openid: input.openid,
+      attach: input.attach,
+      notify_url: shopNotifyUrl,
+    },
+    validityMs: input.trade_type === 'MWEB' ? VALIDITY_MS.MWEB : VALIDITY_MS.other,
+  }
+  return unwrap(await ledgerOf(env, input.out_trade_no).place(request))
+}
 
-  const existing = await getOrder(kv, input.out_trade_no)
-  if (existing) {
-    if (existing.fingerprint !== fingerprint) {
-      throw wechatError(
-        'OUT_TRADE_NO_USED',
-        `out_trade_no ${input.out_trade_no} was already used with other parameters`,
-      )
-    }
-    if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') {
-      throw wechatError('ORDERPAID', `order ${input.out_trade_no} is already paid`)
-    }
-    if (existing.trade_state === 'CLOSED' || existing.trade_state === 'REVOKED') {
-      throw wechatError(
-        'ORDERCLOSED',
-        `order ${input.out_trade_no} is closed: place a new order with a new out_trade_no`,
-      )
-    }
-    if (existing.prepay_id && Date.parse(existing.prepay_expires_at ?? '') - now() > REUSE_MARGIN_MS) return existing
+/**
+ * A notify_url on the service's own origin would relay payments back into the service. In dev the
+ * sandbox's stand-in shop (`/sandbox/…`) shares the origin and is allowed.
+ */
+function refuseOwnOrigin(url: string, origins: (string | undefined)[], sandbox: boolean): void {
+  const target = new URL(url)
+  if (sandbox && target.pathname.startsWith('/sandbox/')) return
+  if (origins.some((origin) => origin !== undefined && new URL(origin).host === target.host)) {
+    throw fail('params', "notify_url: must be your shop's backend, not this service's own origin")
   }
-
-  const reply = await wechat.call('/pay/unifiedorder', fields)
-  if (!reply.prepay_id) throw fail('upstream', 'the unifiedorder reply has no prepay_id')
-  const placed = {
-    prepay_id: reply.prepay_id,
-    prepay_expires_at: new Date(
-      now() + (input.trade_type === 'MWEB' ? VALIDITY_MS.MWEB : VALIDITY_MS.other),
-    ).toISOString(),
-    code_url: reply.code_url,
-    mweb_url: reply.mweb_url,
-  }
-  const record = await saveOrder(kv, input.out_trade_no, placed, {
-    trade_type: input.trade_type,
-    body: input.body,
-    total_fee,
-    openid: input.openid,
-    attach: input.attach,
-    notify_url: shopNotifyUrl,
-    fingerprint,
-    trade_state: 'NOTPAY',
-    ...placed,
-  })
-  if (!record) throw fail('internal', `order record for ${input.out_trade_no} was not written`)
-  return record
 }
 
 /** SHA-256 over every field sent to unifiedorder but nonce_str, sign and time_start, plus the shop's notify_url. */

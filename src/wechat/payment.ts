@@ -1,7 +1,9 @@
 /**
  * @module
- * The payment a verified notification reports, as the shop receives it (reference §6.1): amounts
- * as integers of fen, coupons gathered. A verified message still has to carry sane values.
+ * The payment a verified message reports (a notification, reference §6.1, or an orderquery reply
+ * §4.2), as the shop receives it: amounts as integers of fen, coupons gathered, empty elements
+ * dropped (v2 does not sign them, so they carry nothing). A verified message still has to carry
+ * sane values: CNY, cash_fee within total_fee, and — when it states one — trade_state SUCCESS.
  */
 import { amount, type Coupon, toOrderView } from './order'
 import type { Fields } from './xml'
@@ -21,9 +23,17 @@ export type Payment = {
   coupons?: Coupon[]
 }
 
-/** `undefined` when a required field is missing or an amount is not an integer of fen. */
-export function paymentOf(fields: Fields): Payment | undefined {
+/** The payment, or why the message does not describe one this service accepts. */
+export type PaymentOf = { ok: true; payment: Payment } | { ok: false; reason: string }
+
+export function paymentOf(message: Fields): PaymentOf {
+  const fields: Record<string, string> = {}
+  for (const [name, value] of Object.entries(message)) if (value !== '') fields[name] = value
   const { out_trade_no, transaction_id, time_end } = fields
+  if (fields.trade_state !== undefined && fields.trade_state !== 'SUCCESS')
+    return { ok: false, reason: `trade_state is ${fields.trade_state.slice(0, 32)}, not SUCCESS` }
+  const feeType = fields.fee_type ?? 'CNY'
+  if (feeType !== 'CNY') return { ok: false, reason: `fee_type ${feeType.slice(0, 16)} is not CNY` }
   const total_fee = amount(fields.total_fee)
   // cash_fee is documented as always sent, yet the doc's own sample lacks it: what no coupon paid.
   const coupon_fee = amount(fields.coupon_fee ?? '0')
@@ -37,22 +47,26 @@ export function paymentOf(fields: Fields): Payment | undefined {
   try {
     coupons = toOrderView(fields).coupons as Coupon[] | undefined
   } catch {
-    return undefined // a coupon amount that is not an integer
+    return { ok: false, reason: 'a coupon amount is not an integer of fen' }
   }
   if (!out_trade_no || !transaction_id || !time_end || total_fee === undefined || cash_fee === undefined)
-    return undefined
+    return { ok: false, reason: 'missing or invalid payment fields' }
+  if (cash_fee > total_fee) return { ok: false, reason: `cash_fee ${cash_fee} is above total_fee ${total_fee}` }
   return {
-    out_trade_no,
-    transaction_id,
-    trade_state: 'SUCCESS',
-    total_fee,
-    cash_fee,
-    fee_type: fields.fee_type ?? 'CNY',
-    time_end,
-    openid: fields.openid ?? '',
-    trade_type: fields.trade_type ?? '',
-    bank_type: fields.bank_type ?? '',
-    ...(fields.attach !== undefined && { attach: fields.attach }),
-    ...(coupons !== undefined && { coupons }),
+    ok: true,
+    payment: {
+      out_trade_no,
+      transaction_id,
+      trade_state: 'SUCCESS',
+      total_fee,
+      cash_fee,
+      fee_type: feeType,
+      time_end,
+      openid: fields.openid ?? '',
+      trade_type: fields.trade_type ?? '',
+      bank_type: fields.bank_type ?? '',
+      ...(fields.attach !== undefined && { attach: fields.attach }),
+      ...(coupons !== undefined && { coupons }),
+    },
   }
 }

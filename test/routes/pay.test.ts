@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { sign, verify } from '../../src/wechat/sign'
+import { call, order as sandboxOrder } from '../sandbox/client'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
+import { ledgerRecord } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { APPID, KEY, MCH_ID, readRequest } from '../support/wechat'
 
@@ -51,9 +53,9 @@ describe('POST /v1/pay/params', () => {
       notify_url: `${SERVICE}/v1/pay/notify`,
       attach: '订单 #1 & more',
     })
-    const record = await env.ORDERS.get<Record<string, unknown>>(`order:${order.out_trade_no}`, 'json')
+    const record = await ledgerRecord(order.out_trade_no as string)
     expect(record).toMatchObject({
-      v: 1,
+      v: 2,
       out_trade_no: order.out_trade_no,
       total_fee: 101,
       notify_url: 'https://shop.test/paid',
@@ -167,7 +169,7 @@ describe('the order lifecycle through the sandbox', () => {
       coupons: [{ type: 'CASH', fee: 1 }],
     })
     expect(query.body.data).not.toHaveProperty('coupon_fee_0')
-    const record = await env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')
+    const record = await ledgerRecord(no)
     expect(record).toMatchObject({ trade_state: 'SUCCESS', transaction_id: paid.data.transaction_id })
 
     const close = await post('/v1/pay/closeOrder', { out_trade_no: no })
@@ -183,9 +185,7 @@ describe('the order lifecycle through the sandbox', () => {
     await post('/v1/pay/params', order)
     const close = await post('/v1/pay/closeOrder', { out_trade_no: no, transaction_id: '4200000000000000000000000000' })
     expect(close).toMatchObject({ status: 200, body: { data: { out_trade_no: no, trade_state: 'CLOSED' } } })
-    expect(await env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')).toMatchObject({
-      trade_state: 'CLOSED',
-    })
+    expect(await ledgerRecord(no)).toMatchObject({ trade_state: 'CLOSED' })
     expect((await post('/v1/pay/closeOrder', { out_trade_no: no })).body.error.code).toBe('ORDERCLOSED')
     expect((await post('/v1/pay/queryOrder', { out_trade_no: no })).body.data.trade_state).toBe('CLOSED')
     const replace = await post('/v1/pay/params', order)
@@ -201,10 +201,10 @@ describe('the order lifecycle through the sandbox', () => {
 
   it('passes WeChat’s INVALID_REQUEST through as 409 when WeChat knows the number with other parameters', async () => {
     const order = jsapiOrder()
-    await post('/v1/pay/params', order)
-    // The record is gone (e.g. another deployment placed it); WeChat still refuses the re-use.
-    await env.ORDERS.delete(`order:${order.out_trade_no}`)
-    const { status, body } = await post('/v1/pay/params', { ...order, total_fee: 999 })
+    // Another system of the same merchant placed this out_trade_no with WeChat; this service never did.
+    const elsewhere = sandboxOrder({ out_trade_no: order.out_trade_no as string, total_fee: '999' })
+    expect((await call('/pay/unifiedorder', elsewhere)).result_code).toBe('SUCCESS')
+    const { status, body } = await post('/v1/pay/params', order)
     expect(status).toBe(409)
     expect(body.error.code).toBe('INVALID_REQUEST')
   })

@@ -1,0 +1,152 @@
+/**
+ * @module
+ * The order record the ledger keeps (schema v2), how a v1 record from KV is adopted, and the
+ * forward-only merge: a state never goes back, a learned fact is never replaced, a delivered relay
+ * stays delivered. A payment outranks a close (关单 ORDERPAID race, reference §5).
+ */
+import * as z from 'zod/mini'
+
+export const TRADE_STATES = [
+  'NOTPAY',
+  'USERPAYING',
+  'ACCEPT',
+  'PAYERROR',
+  'CLOSED',
+  'REVOKED',
+  'SUCCESS',
+  'REFUND',
+] as const
+export type TradeState = (typeof TRADE_STATES)[number]
+
+// How far along an order is: WeChat's signed word that money moved is the truth even if a close
+// raced it; a refund follows a payment.
+const RANK: Record<TradeState, number> = {
+  NOTPAY: 0,
+  USERPAYING: 1,
+  ACCEPT: 1,
+  PAYERROR: 2,
+  CLOSED: 3,
+  REVOKED: 3,
+  SUCCESS: 4,
+  REFUND: 5,
+}
+
+/** Paid: the money moved (a later refund does not undo that). */
+export const isPaid = (state: TradeState) => RANK[state] >= RANK.SUCCESS
+/** Settled: nothing more will happen to the order's payment. */
+export const isSettled = (state: TradeState) => RANK[state] >= RANK.CLOSED
+
+const optionalString = z.optional(z.string())
+const optionalInt = z.optional(z.int())
+
+const Coupon = z.object({ type: optionalString, id: optionalString, fee: optionalInt })
+
+/** The payment exactly as relayed to the shop (`{"type": "payment", "data": …}`). */
+export const Payment = z.object({
+  out_trade_no: z.string(),
+  transaction_id: z.string(),
+  trade_state: z.literal('SUCCESS'),
+  total_fee: z.int(),
+  cash_fee: z.int(),
+  fee_type: z.string(),
+  time_end: z.string(),
+  openid: z.string(),
+  trade_type: z.string(),
+  bank_type: z.string(),
+  attach: optionalString,
+  coupons: z.optional(z.array(Coupon)),
+})
+export type Payment = z.infer<typeof Payment>
+
+/** What was placed with WeChat; v1 records in KV have exactly these fields (README "Storage"). */
+const v1Fields = {
+  out_trade_no: z.string(),
+  trade_type: z.string(),
+  body: z.string(),
+  total_fee: z.int(),
+  openid: optionalString,
+  attach: optionalString,
+  notify_url: z.string(),
+  fingerprint: z.string(),
+  prepay_id: optionalString,
+  prepay_expires_at: optionalString,
+  code_url: optionalString,
+  mweb_url: optionalString,
+  trade_state: z.enum(TRADE_STATES),
+  transaction_id: optionalString,
+  time_end: optionalString,
+  cash_fee: optionalInt,
+  bank_type: optionalString,
+  relayed_at: optionalString,
+  created_at: z.string(),
+  updated_at: z.string(),
+}
+
+export const OrderRecordV1 = z.object({ v: z.literal(1), ...v1Fields })
+
+export const OrderRecord = z.object({
+  v: z.literal(2),
+  ...v1Fields,
+  /** The payment to relay (and to redeliver), once one is known. */
+  payment: z.optional(Payment),
+  /** Relays that did not land, and the last reason; `relay_failed_at` once the retry schedule is spent. */
+  relay_failures: z.optional(z.int()),
+  relay_error: optionalString,
+  relay_failed_at: optionalString,
+  /** Set when the record came from a v1 KV record. */
+  adopted_at: optionalString,
+})
+export type OrderRecord = z.infer<typeof OrderRecord>
+
+/** Facts learned about an order; fields absent are not learned. */
+export type OrderUpdate = Partial<
+  Pick<OrderRecord, 'trade_state' | 'transaction_id' | 'time_end' | 'cash_fee' | 'bank_type' | 'openid' | 'payment'>
+>
+
+/** A v1 record as the ledger keeps it: same facts; a recorded payment becomes the relay body. */
+export function adopt(v1: z.infer<typeof OrderRecordV1>, now: string): OrderRecord {
+  const { v: _v, ...fields } = v1
+  const record: OrderRecord = { v: 2, ...fields, adopted_at: now }
+  if (isPaid(v1.trade_state) && v1.transaction_id) {
+    record.payment = {
+      out_trade_no: v1.out_trade_no,
+      transaction_id: v1.transaction_id,
+      trade_state: 'SUCCESS',
+      total_fee: v1.total_fee,
+      cash_fee: v1.cash_fee ?? v1.total_fee,
+      fee_type: 'CNY',
+      time_end: v1.time_end ?? '',
+      openid: v1.openid ?? '',
+      trade_type: v1.trade_type,
+      bank_type: v1.bank_type ?? '',
+      ...(v1.attach !== undefined && { attach: v1.attach }),
+    }
+  }
+  return record
+}
+
+/** The forward-only merge of `update` into `current`; `null` when it adds nothing. */
+export function merge(current: OrderRecord, update: OrderUpdate, now: string): OrderRecord | null {
+  const next: OrderRecord = { ...current }
+  let changed = false
+  for (const [name, value] of Object.entries(update) as [keyof OrderUpdate, unknown][]) {
+    if (value === undefined) continue
+    if (name === 'trade_state') {
+      if (RANK[value as TradeState] > RANK[current.trade_state]) {
+        next.trade_state = value as TradeState
+        changed = true
+      }
+    } else if (current[name] === undefined) {
+      Object.assign(next, { [name]: value })
+      changed = true
+    }
+  }
+  if (!changed) return null
+  next.updated_at = now
+  return next
+}
+
+/** A state WeChat reported, if it is one this service knows. */
+export function tradeState(value: string | undefined): TradeState | undefined {
+  return (TRADE_STATES as readonly string[]).includes(value ?? '') ? (value as TradeState) : undefined
+}

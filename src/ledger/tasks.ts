@@ -1,0 +1,43 @@
+/**
+ * @module
+ * A ledger's timed work, kept in its storage and driven by its one Durable Object alarm: the next
+ * KV snapshot (KV takes one write a second per key), the next relay retry, the next self-check.
+ * The alarm is always set to the earliest due task; when it fires, every task due by then runs.
+ */
+
+export type Tasks = {
+  /** When the coalesced KV snapshot is due (ms). */
+  snapshot?: number
+  /** The relay retry schedule: offsets count from `since`; `k` is the next retry's index. */
+  relay?: { since: number; k: number }
+  /** The self-check schedule (offsets from placement); `k` is the next check's index. */
+  check?: { since: number; k: number }
+  /** The refund self-check schedule, per out_refund_no (offsets from the refund's request). */
+  refunds?: Record<string, { since: number; k: number }>
+}
+
+export type Schedules = { relay: readonly number[]; check: readonly number[]; refund: readonly number[] }
+
+type Due = { task: 'snapshot' } | { task: 'relay' } | { task: 'check' } | { task: 'refund'; outRefundNo: string }
+
+/** When each task is due (ms), given the schedules; a schedule that is spent has no due time. */
+export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: number }[] {
+  const out: { due: Due; at: number }[] = []
+  if (tasks.snapshot !== undefined) out.push({ due: { task: 'snapshot' }, at: tasks.snapshot })
+  const at = (entry: { since: number; k: number }, schedule: readonly number[]) =>
+    entry.k < schedule.length ? entry.since + (schedule[entry.k] as number) * 1000 : undefined
+  const relayAt = tasks.relay && at(tasks.relay, schedules.relay)
+  if (relayAt !== undefined) out.push({ due: { task: 'relay' }, at: relayAt })
+  const checkAt = tasks.check && at(tasks.check, schedules.check)
+  if (checkAt !== undefined) out.push({ due: { task: 'check' }, at: checkAt })
+  for (const [outRefundNo, entry] of Object.entries(tasks.refunds ?? {})) {
+    const refundAt = at(entry, schedules.refund)
+    if (refundAt !== undefined) out.push({ due: { task: 'refund', outRefundNo }, at: refundAt })
+  }
+  return out.sort((a, b) => a.at - b.at)
+}
+
+/** The earliest due time, or `null` when nothing is scheduled. */
+export function nextAlarm(tasks: Tasks, schedules: Schedules): number | null {
+  return dueTimes(tasks, schedules)[0]?.at ?? null
+}
