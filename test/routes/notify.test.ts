@@ -1,79 +1,13 @@
-import { env, exports } from 'cloudflare:workers'
+import { env } from 'cloudflare:workers'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { type SignType, sign } from '../../src/wechat/sign'
+import { sign } from '../../src/wechat/sign'
 import { encode } from '../../src/wechat/xml'
-import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
+import { orderNo, post, sandboxPay } from '../support/api'
 import { ledgerRecord } from '../support/ledger'
-import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { PRIMARY, passThrough, route } from '../support/net'
+import { deliver, notification, placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
 import { verifyRelay } from '../support/relay'
-import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
-
-const SUCCESS_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
-
-type Relay = { headers: Headers; body: string }
-
-/** The shop's backend: records what the service relays, answering `status`. */
-function shop(status = 200): Relay[] {
-  const received: Relay[] = []
-  route('shop.test', async (request) => {
-    received.push({ headers: request.headers, body: await request.text() })
-    return new Response(status === 200 ? 'ok' : 'down', { status })
-  })
-  return received
-}
-
-async function placeOrder(overrides: Record<string, string | number> = {}) {
-  const order = jsapiOrder(overrides)
-  const { status } = await post('/v1/pay/params', order)
-  expect(status).toBe(200)
-  return order as { out_trade_no: string; total_fee: number; openid: string }
-}
-
-/** A payment notification as WeChat sends it (reference §6.1), signed unless `sign` is given. */
-async function notification(
-  order: { out_trade_no: string; total_fee: number; openid: string },
-  {
-    type = 'HMAC-SHA256',
-    withSignType = false,
-    fields = {},
-    key = KEY,
-  }: {
-    type?: SignType
-    withSignType?: boolean
-    fields?: Record<string, string>
-    key?: string
-  } = {},
-): Promise<Record<string, string>> {
-  const body: Record<string, string> = {
-    appid: APPID,
-    bank_type: 'CFT',
-    cash_fee: String(order.total_fee),
-    fee_type: 'CNY',
-    is_subscribe: 'Y',
-    mch_id: MCH_ID,
-    nonce_str: '5d2b6c2a8db53831f7eda20af46e531c',
-    openid: order.openid,
-    out_trade_no: order.out_trade_no,
-    result_code: 'SUCCESS',
-    return_code: 'SUCCESS',
-    time_end: '20261127131540',
-    total_fee: String(order.total_fee),
-    trade_type: 'JSAPI',
-    transaction_id: `4200${Date.now()}${Math.floor(Math.random() * 1e10)}`.slice(0, 28),
-    ...(withSignType && { sign_type: type }),
-    ...fields,
-  }
-  return { ...body, sign: await sign(body, key, type) }
-}
-
-async function deliver(
-  body: string | Record<string, string>,
-): Promise<{ status: number; text: string; type: string | null }> {
-  const response = await exports.default.fetch(
-    new Request(`${SERVICE}/v1/pay/notify`, { method: 'POST', body: typeof body === 'string' ? body : encode(body) }),
-  )
-  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') }
-}
+import { KEY, readRequest, successReply } from '../support/wechat'
 
 /** The structured lines the service logs while a test runs. */
 function captureWarnings(): () => Record<string, unknown>[] {
