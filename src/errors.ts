@@ -11,6 +11,9 @@ export type FailureKind =
   | 'upstream'
   | 'timeout'
   | 'notFound'
+  | 'noRecord'
+  | 'notPaid'
+  | 'refundTooLarge'
   | 'methodNotAllowed'
   | 'tooLarge'
   | 'config'
@@ -50,7 +53,12 @@ const WECHAT_STATUS: Record<string, ErrorStatus> = {
   ORDERCLOSED: 409,
   OUT_TRADE_NO_USED: 409,
   INVALID_REQUEST: 409,
+  OUT_REFUND_NO_USED: 409,
+  REFUNDNOTEXIST: 404,
+  // "Try again later" (reference §3.3; refunds §1.4): the same request may succeed.
   SYSTEMERROR: 503,
+  BIZERR_NEED_RETRY: 503,
+  FREQUENCY_LIMITED: 503,
 }
 
 /** The one mapping from a failure to what the caller sees. */
@@ -63,6 +71,12 @@ export function describe(failure: Failure): { status: ErrorStatus; body: ErrorBo
       return { status: 401, body: body('wxPayError.unauthorized') }
     case 'notFound':
       return { status: 404, body: body('wxPayError.notFound') }
+    case 'noRecord':
+      return { status: 404, body: body('ORDERNOTEXIST') }
+    case 'notPaid':
+      return { status: 409, body: body('wxPayError.notPaid') }
+    case 'refundTooLarge':
+      return { status: 409, body: body('wxPayError.refundTooLarge') }
     case 'methodNotAllowed':
       return { status: 405, body: body('wxPayError.methodNotAllowed') }
     case 'tooLarge':

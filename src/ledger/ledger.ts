@@ -9,7 +9,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { type Config, loadConfig } from '../config'
 import { type Failure, fail, PayError } from '../errors'
-import { relay } from '../relay'
+import { type RelayResult, relay } from '../relay'
 import { createClient } from '../wechat/client'
 import { amount } from '../wechat/order'
 import { paymentOf } from '../wechat/payment'
@@ -47,7 +47,7 @@ export type PlaceRequest = {
 export type PaymentRefusal = 'unknown_order' | 'amount_mismatch' | 'transaction_mismatch' | 'relay_failed'
 
 export type PaymentOutcome =
-  | { ok: true; duplicate: boolean }
+  | { ok: true; duplicate: boolean; status?: number }
   | { ok: false; reason: PaymentRefusal; message: string; detail?: Record<string, string | number> }
 
 // A prepay_id is reused while it has more than this left.
@@ -110,6 +110,8 @@ export class OrderLedger extends DurableObject<Env> {
     if (!record) return { ok: true, value: null }
     const learned = await this.learn(record, reply, 'orderquery')
     if (!learned.ok) return learned
+    // A payment found by a query reaches the shop like a notified one, without holding up the query.
+    if (this.record?.payment && !this.record.relayed_at) this.ctx.waitUntil(this.deliverPayment())
     return { ok: true, value: this.record ?? null }
   }
 
@@ -130,6 +132,28 @@ export class OrderLedger extends DurableObject<Env> {
     const accepted = await this.acceptPayment(payment, 'notification')
     if (!accepted.ok) return accepted
     return this.deliverPayment()
+  }
+
+  /**
+   * Relays the payment again now, even if the shop had it (a shop that lost its data). Joins a
+   * relay already in flight rather than start a second one.
+   */
+  async redeliver(outTradeNo: string): Promise<Result<RelayResult>> {
+    const record = await this.load(outTradeNo)
+    if (!record) return { ok: false, failure: { kind: 'noRecord', message: `no record of order ${outTradeNo}` } }
+    if (!record.payment)
+      return { ok: false, failure: { kind: 'notPaid', message: `order ${outTradeNo} is not paid: nothing to relay` } }
+    this.relaying ??= this.relayOnce().finally(() => {
+      this.relaying = undefined
+    })
+    const outcome = await this.relaying
+    log('info', { event: 'redelivery', out_trade_no: outTradeNo, delivered: outcome.ok })
+    return {
+      ok: true,
+      value: outcome.ok
+        ? { delivered: true, status: outcome.status ?? 200 }
+        : { delivered: false, reason: String(outcome.detail?.error ?? outcome.message) },
+    }
   }
 
   /** Runs every task due (the earliest one even if the clock says it is a little early). */
@@ -220,7 +244,6 @@ export class OrderLedger extends DurableObject<Env> {
       const accepted = await this.acceptPayment(found.payment, source)
       if (!accepted.ok) return { ok: false, failure: { kind: 'upstream', message: accepted.message } }
       if (state === 'REFUND') await this.update({ trade_state: 'REFUND' })
-      if (!this.record?.relayed_at) this.ctx.waitUntil(this.deliverPayment())
       return { ok: true, value: undefined }
     }
     if (state) await this.update({ trade_state: state })
@@ -291,10 +314,10 @@ export class OrderLedger extends DurableObject<Env> {
     const current = this.record as OrderRecord
     const now = new Date().toISOString()
     if (result.delivered) {
-      this.record = { ...current, relayed_at: now, updated_at: now }
+      this.record = { ...current, relayed_at: current.relayed_at ?? now, updated_at: now }
       delete this.tasks.relay
       await this.changed()
-      return { ok: true, duplicate: false }
+      return { ok: true, duplicate: false, status: result.status }
     }
     this.record = {
       ...current,
@@ -351,6 +374,10 @@ export class OrderLedger extends DurableObject<Env> {
       found = reply.trade_state ?? 'no trade_state'
       const learned = await this.learn(record, reply, 'self_check')
       if (!learned.ok) found = `refused: ${learned.failure.message}`
+      else if (this.record?.payment && !this.record.relayed_at) {
+        const relayed = await this.deliverPayment()
+        found += relayed.ok ? ', relayed' : ', relay failed (retry scheduled)'
+      }
     } catch (err) {
       found = err instanceof PayError ? `${err.failure.kind}: ${err.message}` : name(err)
     }

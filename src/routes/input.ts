@@ -75,6 +75,14 @@ export const rules = {
     (v) => /^[A-Za-z0-9]{1,32}$/.test(v),
     "must be WeChat's transaction_id (up to 32 letters and digits)",
   ),
+  out_refund_no: text((v) => /^[A-Za-z0-9_\-|*@]{1,64}$/.test(v), 'must be 1–64 characters of A-Z a-z 0-9 _ - | * @'),
+  refund_fee: z.pipe(
+    text((v) => /^[1-9][0-9]{0,14}$/.test(v), 'must be a positive integer number of fen'),
+    z.transform(Number),
+  ),
+  refund_desc: text((v) => chars(v) <= 80, 'must be at most 80 characters'),
+  bill_date: text((v) => /^\d{8}$/.test(v) && isBeijingTime(`${v}000000`), 'must be a date yyyyMMdd'),
+  refresh: text((v) => v === '0' || v === '1', 'must be 1 (run again) or 0'),
 }
 
 /**

@@ -51,3 +51,34 @@ export const QueryInput = z.strictObject({
 
 /** A unified order as placeOrder takes it; /params is the same with trade_type JSAPI. */
 export type OrderInput = z.output<typeof UnifiedInput>
+
+export const RedeliverInput = z.strictObject({
+  out_trade_no: rules.out_trade_no,
+  out_refund_no: z.optional(rules.out_refund_no),
+})
+
+export const RefundInput = z.strictObject({
+  out_trade_no: rules.out_trade_no,
+  out_refund_no: rules.out_refund_no,
+  refund_fee: rules.refund_fee,
+  refund_desc: z.optional(rules.refund_desc),
+  notify_url: z.optional(rules.notify_url),
+})
+
+export const RefundQueryInput = z
+  .strictObject({
+    out_trade_no: z.optional(rules.out_trade_no),
+    out_refund_no: z.optional(rules.out_refund_no),
+  })
+  .check(
+    z.superRefine((value, ctx) => {
+      if (!value.out_trade_no && !value.out_refund_no) {
+        ctx.addIssue({ code: 'custom', path: ['out_refund_no'], message: 'is required when out_trade_no is not given' })
+      }
+    }),
+  )
+
+export const ReconciliationInput = z.strictObject({
+  bill_date: rules.bill_date,
+  refresh: z.optional(rules.refresh),
+})
