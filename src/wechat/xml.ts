@@ -32,25 +32,37 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 // Characters v2 cannot carry: anything outside the Basic Multilingual Plane (4-byte UTF-8).
 const ASTRAL = /[\uD800-\uDFFF]/
 
+export type DecodeOptions = {
+  /**
+   * The root element's name: `xml` for every message, `root` for a refund notification's
+   * decrypted `req_info` (退款结果通知). Must be a simple element name.
+   */
+  root?: string
+}
+
 /**
  * Parses a WeChat Pay v2 message into its fields, every value a string.
  * @example decode('<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>') // { return_code: 'SUCCESS' }
- * @throws {XmlError} on anything but a flat `<xml>` document of simple elements.
+ * @example decode('<root><refund_status><![CDATA[SUCCESS]]></refund_status></root>', { root: 'root' })
+ * @throws {XmlError} on anything but a flat document of simple elements under the expected root.
  */
-export function decode(input: string): Fields {
+export function decode(input: string, options?: DecodeOptions): Fields {
   if (input.length > MAX_XML_LENGTH) throw new XmlError(`document is larger than ${MAX_XML_LENGTH} characters`)
+  const root = options?.root ?? 'xml'
+  if (root !== 'xml' && !NAME.test(root)) throw new XmlError('the root name must be a simple element name')
+  const endRoot = `</${root}>`
   const fields = newFields()
   const names: string[] = []
   let pos = skipProlog(input)
-  pos = expect(input, pos, '<xml>', 'the root element must be <xml> without attributes')
+  pos = expect(input, pos, `<${root}>`, `the root element must be <${root}> without attributes`)
   for (;;) {
     pos = skipSpace(input, pos)
     if (input.charCodeAt(pos) !== LT) {
-      throw new XmlError(pos >= input.length ? 'unclosed <xml> root' : `text outside an element at offset ${pos}`)
+      throw new XmlError(pos >= input.length ? `unclosed <${root}> root` : `text outside an element at offset ${pos}`)
     }
     const next = input.charCodeAt(pos + 1)
     if (next === SLASH) {
-      if (input.startsWith('</xml>', pos)) break
+      if (input.startsWith(endRoot, pos)) break
       throw new XmlError(`unexpected end tag at offset ${pos}`)
     }
     if (next === BANG) throw new XmlError(declarationError(input, pos))
@@ -77,8 +89,8 @@ export function decode(input: string): Fields {
     }
     pos = readContent(input, end + 1, pos + 1, name, fields)
   }
-  pos = skipSpace(input, pos + '</xml>'.length)
-  if (pos !== input.length) throw new XmlError('content after the closing </xml>')
+  pos = skipSpace(input, pos + endRoot.length)
+  if (pos !== input.length) throw new XmlError(`content after the closing ${endRoot}`)
   // Duplicates are found by count, once: a lookup per element would cost more than the parse.
   if (Object.keys(fields).length !== names.length) {
     throw new XmlError(`duplicate element <${names.find((name, i) => names.indexOf(name) !== i)}>`)
@@ -136,6 +148,16 @@ for (const name of [
   'coupon_type_0',
   'coupon_id_0',
   'coupon_fee_0',
+  'out_refund_no',
+  'refund_id',
+  'refund_fee',
+  'settlement_refund_fee',
+  'refund_status',
+  'success_time',
+  'refund_recv_accout',
+  'refund_account',
+  'refund_request_source',
+  'req_info',
 ]) {
   KNOWN_NAMES.set(nameHash(name), name)
 }

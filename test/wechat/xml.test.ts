@@ -227,3 +227,25 @@ describe('prototype keys', () => {
     expect(Object.entries(decode(encode(decode(xml))))).toEqual(Object.entries(decode(xml)))
   })
 })
+
+describe('decode with another root (refund notification req_info)', () => {
+  it('reads a <root> document with CDATA values and line breaks', () => {
+    const xml =
+      '<root>\n<refund_fee><![CDATA[30]]></refund_fee>\n<refund_status><![CDATA[SUCCESS]]></refund_status>\n</root>'
+    expect(Object.entries(decode(xml, { root: 'root' }))).toEqual([
+      ['refund_fee', '30'],
+      ['refund_status', 'SUCCESS'],
+    ])
+  })
+
+  it.each([
+    ['an <xml> document when <root> is expected', '<xml><a>1</a></xml>', 'root', 'must be <root>'],
+    ['a <root> document when <xml> is expected', '<root><a>1</a></root>', undefined, 'must be <xml>'],
+    ['a </xml> closing a <root>', '<root><a>1</a></xml>', 'root', 'unexpected end tag'],
+    ['content after </root>', '<root></root><a/>', 'root', 'after the closing </root>'],
+    ['a DOCTYPE before <root>', '<!DOCTYPE root [<!ENTITY x "y">]><root></root>', 'root', 'DOCTYPE'],
+    ['a root name that is not a name', '<a b><c>1</c></a b>', 'a b', 'root name'],
+  ])('refuses %s', (_, xml, root, message) => {
+    expect(() => decode(xml, root === undefined ? undefined : { root })).toThrow(message)
+  })
+})
