@@ -9,13 +9,23 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
+import { admin } from './routes/admin'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
+import { refunds } from './routes/refund'
 
 /** Request bodies above this are refused with `wxPayError.tooLarge`; real ones are under 8 KB. */
 export const MAX_BODY_BYTES = 64 * 1024
 
-const PAY_ROUTES = ['/v1/pay/params', '/v1/pay/unified', '/v1/pay/queryOrder', '/v1/pay/closeOrder']
+const PAY_ROUTES = [
+  '/v1/pay/params',
+  '/v1/pay/unified',
+  '/v1/pay/queryOrder',
+  '/v1/pay/closeOrder',
+  '/v1/pay/refund',
+  '/v1/pay/refundQuery',
+  '/v1/pay/redeliver',
+]
 
 export const app = new Hono<{ Bindings: Env }>()
 
@@ -34,7 +44,9 @@ for (const path of PAY_ROUTES) {
   )
 }
 app.route('/v1/pay', pay)
-for (const path of [...PAY_ROUTES, '/v1/pay/notify']) {
+app.route('/v1/pay', refunds)
+app.route('/v1/pay', admin)
+for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
   app.all(path, () => {
     throw fail('methodNotAllowed', `${path} accepts POST only`)
   })

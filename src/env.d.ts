@@ -1,5 +1,8 @@
 // Secrets and optional variables: `wrangler types` only sees what wrangler.toml declares.
 interface Secrets {
+  /** The merchant's client certificate (mTLS binding) for /secapi/pay/refund; see README "Certificates". */
+  WXPAY_CERT?: Fetcher
+
   WXPAY_API_KEY?: string
   API_TOKENS?: string
   NOTIFY_SECRET?: string

@@ -84,15 +84,46 @@ const v1Fields = {
 
 export const OrderRecordV1 = z.object({ v: z.literal(1), ...v1Fields })
 
+/** A refund's life here: REQUESTING until WeChat accepts it, then WeChat's own states (refunds §2.2). */
+export const REFUND_STATES = ['REQUESTING', 'PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE'] as const
+export type RefundState = (typeof REFUND_STATES)[number]
+/** Final: WeChat will not change it again; the first final state learned is the only one. */
+export const isFinalRefund = (state: RefundState) => state !== 'REQUESTING' && state !== 'PROCESSING'
+
+/** How a relay to the shop went (a payment's, or a refund's). */
+const relayFields = {
+  relayed_at: optionalString,
+  relay_failures: optionalInt,
+  relay_error: optionalString,
+  /** Set once the relay retry schedule is spent without a delivery. */
+  relay_failed_at: optionalString,
+}
+
+export const Refund = z.object({
+  out_refund_no: z.string(),
+  refund_fee: z.int(),
+  refund_desc: optionalString,
+  /** Where the refund's result is relayed. */
+  notify_url: z.string(),
+  /** refund_fee, refund_desc and notify_url as asked: the same out_refund_no must ask the same. */
+  fingerprint: z.string(),
+  refund_status: z.enum(REFUND_STATES),
+  refund_id: optionalString,
+  success_time: optionalString,
+  refund_recv_accout: optionalString,
+  requested_at: z.string(),
+  updated_at: z.string(),
+  ...relayFields,
+})
+export type Refund = z.infer<typeof Refund>
+
 export const OrderRecord = z.object({
   v: z.literal(2),
   ...v1Fields,
   /** The payment to relay (and to redeliver), once one is known. */
   payment: z.optional(Payment),
-  /** Relays that did not land, and the last reason; `relay_failed_at` once the retry schedule is spent. */
-  relay_failures: z.optional(z.int()),
-  relay_error: optionalString,
-  relay_failed_at: optionalString,
+  ...relayFields,
+  refunds: z.optional(z.array(Refund)),
   /** Set when the record came from a v1 KV record. */
   adopted_at: optionalString,
 })

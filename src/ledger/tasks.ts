@@ -8,8 +8,8 @@
 export type Tasks = {
   /** When the coalesced KV snapshot is due (ms). */
   snapshot?: number
-  /** The relay retry schedule: offsets count from `since`; `k` is the next retry's index. */
-  relay?: { since: number; k: number }
+  /** Relay retry schedules, per relay (`payment` or `refund:<out_refund_no>`): offsets count from `since`; `k` is the next retry's index. */
+  relays?: Record<string, { since: number; k: number }>
   /** The self-check schedule (offsets from placement); `k` is the next check's index. */
   check?: { since: number; k: number }
   /** The refund self-check schedule, per out_refund_no (offsets from the refund's request). */
@@ -18,7 +18,11 @@ export type Tasks = {
 
 export type Schedules = { relay: readonly number[]; check: readonly number[]; refund: readonly number[] }
 
-type Due = { task: 'snapshot' } | { task: 'relay' } | { task: 'check' } | { task: 'refund'; outRefundNo: string }
+type Due =
+  | { task: 'snapshot' }
+  | { task: 'relay'; key: string }
+  | { task: 'check' }
+  | { task: 'refund'; outRefundNo: string }
 
 /** When each task is due (ms), given the schedules; a schedule that is spent has no due time. */
 export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: number }[] {
@@ -26,8 +30,10 @@ export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: nu
   if (tasks.snapshot !== undefined) out.push({ due: { task: 'snapshot' }, at: tasks.snapshot })
   const at = (entry: { since: number; k: number }, schedule: readonly number[]) =>
     entry.k < schedule.length ? entry.since + (schedule[entry.k] as number) * 1000 : undefined
-  const relayAt = tasks.relay && at(tasks.relay, schedules.relay)
-  if (relayAt !== undefined) out.push({ due: { task: 'relay' }, at: relayAt })
+  for (const [key, entry] of Object.entries(tasks.relays ?? {})) {
+    const relayAt = at(entry, schedules.relay)
+    if (relayAt !== undefined) out.push({ due: { task: 'relay', key }, at: relayAt })
+  }
   const checkAt = tasks.check && at(tasks.check, schedules.check)
   if (checkAt !== undefined) out.push({ due: { task: 'check' }, at: checkAt })
   for (const [outRefundNo, entry] of Object.entries(tasks.refunds ?? {})) {

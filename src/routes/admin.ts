@@ -9,9 +9,5 @@ import { RedeliverInput } from './schemas'
 
 export const admin = new Hono<{ Bindings: Env }>().post('/redeliver', input(RedeliverInput), async (c) => {
   const { out_trade_no, out_refund_no } = c.var.input
-  const ledger = ledgerOf(c.env, out_trade_no)
-  const result = out_refund_no
-    ? await ledger.redeliverRefund(out_trade_no, out_refund_no)
-    : await ledger.redeliver(out_trade_no)
-  return c.json({ data: unwrap(result) })
+  return c.json({ data: unwrap(await ledgerOf(c.env, out_trade_no).redeliver(out_trade_no, out_refund_no)) })
 })

@@ -3,13 +3,17 @@
  * /v1/pay/notify, where WeChat reports payments: raw XML → verify → the order's ledger (reconcile,
  * record, relay once) → XML ack. The signature is the only authentication, so no field is read
  * before it verifies, and WeChat hears SUCCESS only once the shop has the payment (else it
- * retries, reference §6).
+ * retries, reference §6). /v1/pay/notify/refund takes refund results: unsigned, their `req_info`
+ * encrypted with the API key, so a decrypted notice is only a hint the ledger confirms with
+ * refundquery before anything is recorded (refunds reference §3).
  */
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
 import { ledgerOf } from '../ledger/stub'
 import { paymentOf } from '../wechat/payment'
+import { type RefundNotice, refundNoticeOf } from '../wechat/refund'
+import { decryptRefundNotice, RefundNoticeError } from '../wechat/refund-notify'
 import { verify } from '../wechat/sign'
 import { decode, type Fields, XmlError } from '../wechat/xml'
 import { readRawBody } from './raw-body'
@@ -29,7 +33,10 @@ const REFUSALS = {
   not_success: 'not a successful payment',
   wrong_merchant: 'appid or mch_id is not this merchant',
   malformed: 'missing or invalid payment fields',
+  undecryptable: 'req_info does not decrypt',
   unknown_order: 'order unknown',
+  unknown_refund: 'refund unknown',
+  not_confirmed: 'refund state not confirmed yet',
   amount_mismatch: 'total_fee does not match the order',
   transaction_mismatch: 'transaction_id does not match the order',
   relay_failed: 'merchant backend unavailable',
@@ -54,18 +61,27 @@ class Rejected extends Error {
   }
 }
 
-export const notify = new Hono<{ Bindings: Env }>().post('/', async (c) => {
-  const xml = (body: string, status: 200 | 413 = 200) =>
-    c.body(body, status, { 'content-type': 'text/xml; charset=utf-8' })
-  try {
-    await handle(c.req.raw, c.env)
-    return xml(SUCCESS_XML)
-  } catch (err) {
-    const rejected = asRejected(err)
-    console.warn(JSON.stringify({ event: 'notify_rejected', reason: rejected.reason, ...rejected.detail }))
-    return xml(failXml(rejected.message), rejected.reason === 'too_large' ? 413 : 200)
+type Handler = (request: Request, env: Env) => Promise<void>
+
+/** Answers WeChat in XML: SUCCESS once `handle` returns, FAIL (logged with its reason) when it throws. */
+function acknowledge(handle: Handler, event: string) {
+  return async (c: Context<{ Bindings: Env }>) => {
+    const xml = (body: string, status: 200 | 413 = 200) =>
+      c.body(body, status, { 'content-type': 'text/xml; charset=utf-8' })
+    try {
+      await handle(c.req.raw, c.env)
+      return xml(SUCCESS_XML)
+    } catch (err) {
+      const rejected = asRejected(err)
+      console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
+      return xml(failXml(rejected.message), rejected.reason === 'too_large' ? 413 : 200)
+    }
   }
-})
+}
+
+export const notify = new Hono<{ Bindings: Env }>()
+  .post('/', acknowledge(handle, 'notify_rejected'))
+  .post('/refund', acknowledge(handleRefund, 'refund_notify_rejected'))
 
 /** Anything unexpected is still a refusal: WeChat retries, and the log keeps what went wrong. */
 function asRejected(err: unknown): Rejected {
@@ -94,6 +110,35 @@ async function handle(request: Request, env: Env): Promise<void> {
   const { payment } = found
   const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment)
   if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: payment.out_trade_no, ...outcome.detail })
+}
+
+/** Returns once the shop has the refund's confirmed final state; throws the refusal otherwise. */
+async function handleRefund(request: Request, env: Env): Promise<void> {
+  const body = await readRawBody(request, MAX_NOTIFY_BYTES)
+  if (!body.ok) throw new Rejected(body.reason)
+  const outer = parse(body.text)
+  const config = loadConfig(env)
+  if (outer.return_code !== 'SUCCESS') throw new Rejected('not_success', { return_code: outer.return_code })
+  if (outer.appid !== config.appid || outer.mch_id !== config.mchId) {
+    throw new Rejected('wrong_merchant', { appid: outer.appid, mch_id: outer.mch_id })
+  }
+  let fields: Fields
+  try {
+    fields = await decryptRefundNotice(outer.req_info ?? '', config.apiKey)
+  } catch (err) {
+    if (err instanceof RefundNoticeError) throw new Rejected('undecryptable', { error: err.reason })
+    throw err
+  }
+  let notice: RefundNotice
+  try {
+    notice = refundNoticeOf(fields)
+  } catch (err) {
+    if (err instanceof PayError)
+      throw new Rejected('malformed', { out_refund_no: fields.out_refund_no, error: err.message })
+    throw err
+  }
+  const outcome = await ledgerOf(env, notice.out_trade_no).notifyRefund(notice)
+  if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: notice.out_trade_no, ...outcome.detail })
 }
 
 function parse(text: string): Fields {

@@ -55,7 +55,7 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
  * A notify_url on the service's own origin would relay payments back into the service. In dev the
  * sandbox's stand-in shop (`/sandbox/…`) shares the origin and is allowed.
  */
-function refuseOwnOrigin(url: string, origins: (string | undefined)[], sandbox: boolean): void {
+export function refuseOwnOrigin(url: string, origins: (string | undefined)[], sandbox: boolean): void {
   const target = new URL(url)
   if (sandbox && target.pathname.startsWith('/sandbox/')) return
   if (origins.some((origin) => origin !== undefined && new URL(origin).host === target.host)) {

@@ -102,25 +102,32 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
 
 describe('errors are JSON, whatever goes wrong', () => {
   it('unknown route → 404 wxPayError.notFound', async () => {
-    const response = await exports.default.fetch(`${SERVICE}/v1/pay/refund`, { method: 'POST' })
+    const response = await exports.default.fetch(`${SERVICE}/v1/pay/transfer`, { method: 'POST' })
     expect(response.status).toBe(404)
     expect(await response.json()).toEqual({
-      error: { code: 'wxPayError.notFound', message: 'no route for POST /v1/pay/refund' },
+      error: { code: 'wxPayError.notFound', message: 'no route for POST /v1/pay/transfer' },
     })
   })
 
-  it.each(['/v1/pay/params', '/v1/pay/unified', '/v1/pay/queryOrder', '/v1/pay/closeOrder', '/v1/pay/notify'])(
-    'GET %s → 405 wxPayError.methodNotAllowed',
-    async (path) => {
-      const response = await exports.default.fetch(`${SERVICE}${path}`, {
-        headers: { authorization: `Bearer ${TOKEN}` },
-      })
-      expect(response.status).toBe(405)
-      expect(await response.json()).toEqual({
-        error: { code: 'wxPayError.methodNotAllowed', message: `${path} accepts POST only` },
-      })
-    },
-  )
+  it.each([
+    '/v1/pay/params',
+    '/v1/pay/unified',
+    '/v1/pay/queryOrder',
+    '/v1/pay/closeOrder',
+    '/v1/pay/refund',
+    '/v1/pay/refundQuery',
+    '/v1/pay/redeliver',
+    '/v1/pay/notify',
+    '/v1/pay/notify/refund',
+  ])('GET %s → 405 wxPayError.methodNotAllowed', async (path) => {
+    const response = await exports.default.fetch(`${SERVICE}${path}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+    expect(response.status).toBe(405)
+    expect(await response.json()).toEqual({
+      error: { code: 'wxPayError.methodNotAllowed', message: `${path} accepts POST only` },
+    })
+  })
 
   it('a body over 64 KB → 413 wxPayError.tooLarge', async () => {
     const { status, body } = await post('/v1/pay/params', jsapiOrder({ detail: 'x'.repeat(70_000) }))

@@ -15,6 +15,10 @@ export const TEST_BINDINGS = {
   NOTIFY_SECRET: 'test-notify-secret-0123456789',
   WXPAY_SANDBOX: 'on',
   SANDBOX_NOTIFY_SCHEDULE: '0.05,0.05,0.05',
+  // Long enough never to fire during a test: tests run the ledger's alarm themselves (runAlarm).
+  RECOVERY_SCHEDULE: '600,1200,1800',
+  RELAY_RETRY_SCHEDULE: '600,1200,1800',
+  REFUND_CHECK_SCHEDULE: '600,1200',
 } as const
 
 export const TOKEN = 'test-token-new'

@@ -1,0 +1,54 @@
+/**
+ * @module
+ * /v1/pay/refund and /v1/pay/refundQuery: validate → the order's ledger (which holds the money of
+ * every refund not closed, so refunds never add up past what was paid) or WeChat → respond.
+ */
+import { Hono } from 'hono'
+import { loadConfig } from '../config'
+import { fail } from '../errors'
+import { ledgerOf, unwrap } from '../ledger/stub'
+import { createClient } from '../wechat/client'
+import { refundQueryOf } from '../wechat/refund'
+import { input } from './input'
+import { refuseOwnOrigin } from './place'
+import { RefundInput, RefundQueryInput } from './schemas'
+
+export const refunds = new Hono<{ Bindings: Env }>()
+  .post('/refund', input(RefundInput), async (c) => {
+    const config = loadConfig(c.env)
+    const origin = new URL(c.req.url).origin
+    const { notify_url, ...refund } = c.var.input
+    if (notify_url) refuseOwnOrigin(notify_url, [origin, config.publicUrl], config.sandbox)
+    const answer = await ledgerOf(c.env, refund.out_trade_no).requestRefund({
+      ...refund,
+      ...(notify_url !== undefined && { notify_url }),
+      wechat_notify_url: `${config.publicUrl ?? origin}/v1/pay/notify/refund`,
+    })
+    return c.json({ data: unwrap(answer) })
+  })
+  .post('/refundQuery', input(RefundQueryInput), async (c) => {
+    const { out_trade_no, out_refund_no } = c.var.input
+    // refundquery takes one id; out_refund_no names a single refund, out_trade_no all of the order's.
+    const ids: Record<string, string> = out_refund_no ? { out_refund_no } : { out_trade_no: out_trade_no as string }
+    const reply = await createClient({ config: loadConfig(c.env) }).call('/pay/refundquery', ids)
+    const query = refundQueryOf(reply)
+    if (out_trade_no && query.out_trade_no !== out_trade_no) {
+      throw fail('upstream', `refund ${out_refund_no} belongs to order ${query.out_trade_no}, not ${out_trade_no}`)
+    }
+    unwrap(await ledgerOf(c.env, query.out_trade_no).learnRefunds(query.out_trade_no, { ...reply }))
+    return c.json({
+      data: {
+        out_trade_no: query.out_trade_no,
+        transaction_id: query.transaction_id,
+        total_fee: query.total_fee,
+        refunds: query.refunds.map((refund) => ({
+          out_refund_no: refund.out_refund_no,
+          refund_id: refund.refund_id,
+          refund_fee: refund.refund_fee,
+          refund_status: refund.refund_status,
+          ...(refund.success_time !== undefined && { success_time: refund.success_time }),
+          ...(refund.refund_recv_accout !== undefined && { refund_recv_accout: refund.refund_recv_accout }),
+        })),
+      },
+    })
+  })
