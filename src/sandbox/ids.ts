@@ -63,3 +63,8 @@ export function couponId(): string {
 export function coinFlip(): boolean {
   return (crypto.getRandomValues(new Uint8Array(1))[0] ?? 0) < 128
 }
+
+/** A refund_id: `50300` + 4 digits + the Beijing date + 12 digits = 29 digits (refunds reference §1.2). */
+export function refundId(at: number): string {
+  return `50300${digits(4)}${beijingTime(at).slice(0, 8)}${digits(12)}`
+}

@@ -10,6 +10,7 @@ import { Hono } from 'hono'
 import { jsonError, type SandboxEnv } from './http'
 import { merchant } from './merchant'
 import { pay } from './pay'
+import { refunds } from './refunds'
 import { wechat } from './wechat'
 
 /** The sandbox app; see the module comment for its routes. */
@@ -26,4 +27,5 @@ sandbox.use('*', async (c, next) => {
 
 sandbox.route('/', wechat)
 sandbox.route('/', pay)
+sandbox.route('/', refunds)
 sandbox.route('/', merchant)

@@ -8,7 +8,7 @@
 import { type SignType, sign } from '../wechat/sign'
 import { decode, encode } from '../wechat/xml'
 import { nonce } from './ids'
-import { type Attempt, type Order, recordAttempt } from './orders'
+import type { Attempt, Order } from './orders'
 import { paidFields } from './query'
 import { now, sleep } from './time'
 
@@ -97,19 +97,19 @@ function returnCodeOf(text: string): string | undefined {
  * Retries after a failed first attempt, recording each attempt, until one succeeds or the schedule
  * ends. It runs in `waitUntil`, which outlives the response by only about 30 s on Workers: in
  * practice only short schedules (dev, tests) complete; WeChat's own hours-long one cannot.
+ * Payments and refunds alike: `record` stores an attempt wherever its notification lives.
  */
 export async function retry(options: {
-  kv: KVNamespace
-  order: Order
+  url: string
   xml: string
   schedule: readonly number[]
+  record: (attempt: Attempt) => Promise<unknown>
 }): Promise<void> {
-  const { kv, order, xml, schedule } = options
-  const url = order.request.notify_url ?? ''
+  const { url, xml, schedule, record } = options
   for (const [index, seconds] of schedule.entries()) {
     await sleep(seconds * 1000)
     const attempt = await deliver(url, xml, index + 2)
-    await recordAttempt(kv, order.out_trade_no, attempt)
+    await record(attempt)
     if (attempt.ok) return
   }
 }

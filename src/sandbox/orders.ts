@@ -6,12 +6,16 @@
  * |----------------------------------|----------------------------------------------------------|
  * | `sandbox:order:<out_trade_no>`   | {@link Order} (JSON, `v: 1`): request, state, payment, notification attempts |
  * | `sandbox:txn:<transaction_id>`   | the out_trade_no paid by that transaction                 |
+ * | `sandbox:refund:<out_refund_no>` | the out_trade_no the refund belongs to (out_refund_no is unique per merchant) |
+ * | `sandbox:refund-id:<refund_id>`  | the out_trade_no of the refund with that refund_id        |
+ * | `sandbox:day:<yyyyMMdd>:<out_trade_no>` | `''`: the order was paid, or had a refund accepted, that Beijing day (the bill's index, `list({ prefix })`) |
  * | `sandbox:merchant:received`      | the stand-in merchant's last 20 deliveries (see merchant.ts) |
  *
  * Records are parsed on every read; one that does not parse is an internal error, never guessed at.
  */
 import * as z from 'zod/mini'
 import { SIGN_TYPES } from '../wechat/sign'
+import { beijingTime } from './time'
 
 /** One delivery of the payment notification, as the notifier saw it. */
 const Attempt = z.object({
@@ -34,6 +38,22 @@ const Payment = z.object({
   coupon_id: z.optional(z.string()),
 })
 
+const Notification = z.object({ delivered: z.boolean(), attempts: z.array(Attempt) })
+
+/** One refund of a paid order; amounts are decimal fen as the request carried them. */
+const Refund = z.object({
+  out_refund_no: z.string(),
+  refund_id: z.string(),
+  total_fee: z.string(),
+  refund_fee: z.string(),
+  refund_desc: z.optional(z.string()),
+  notify_url: z.optional(z.string()),
+  status: z.enum(['PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE']),
+  created_at: z.number(),
+  completed_at: z.optional(z.number()),
+  notification: Notification,
+})
+
 const Prepay = z.object({
   id: z.string(),
   at: z.number(),
@@ -52,16 +72,23 @@ const Order = z.object({
   closed_at: z.optional(z.number()),
   prepay: Prepay,
   payment: z.optional(Payment),
-  notification: z.object({ delivered: z.boolean(), attempts: z.array(Attempt) }),
+  notification: Notification,
+  /** Refunds in the order they were accepted (absent until the first). */
+  refunds: z.optional(z.array(Refund)),
 })
 
 export type Attempt = z.infer<typeof Attempt>
 export type Payment = z.infer<typeof Payment>
 export type Prepay = z.infer<typeof Prepay>
+export type Refund = z.infer<typeof Refund>
 export type Order = z.infer<typeof Order>
 
 const orderKey = (outTradeNo: string) => `sandbox:order:${outTradeNo}`
 const txnKey = (transactionId: string) => `sandbox:txn:${transactionId}`
+const refundKey = (outRefundNo: string) => `sandbox:refund:${outRefundNo}`
+const refundIdKey = (refundId: string) => `sandbox:refund-id:${refundId}`
+/** The prefix of one Beijing day's index keys (`yyyyMMdd`). */
+export const dayPrefix = (day: string) => `sandbox:day:${day}:`
 
 /** Reads an order; `undefined` when there is none. */
 export async function loadOrder(kv: KVNamespace, outTradeNo: string): Promise<Order | undefined> {
@@ -78,10 +105,47 @@ export async function loadByTransaction(kv: KVNamespace, transactionId: string):
   return outTradeNo === null ? undefined : loadOrder(kv, outTradeNo)
 }
 
-/** Writes an order, and the transaction index once it is paid. */
+/** Reads the order a refund belongs to, by out_refund_no or refund_id, with that refund. */
+export async function loadByRefund(
+  kv: KVNamespace,
+  by: { out_refund_no: string } | { refund_id: string },
+): Promise<{ order: Order; refund: Refund } | undefined> {
+  const key = 'refund_id' in by ? refundIdKey(by.refund_id) : refundKey(by.out_refund_no)
+  const outTradeNo = await kv.get(key)
+  const order = outTradeNo === null ? undefined : await loadOrder(kv, outTradeNo)
+  const refund = order?.refunds?.find((r) =>
+    'refund_id' in by ? r.refund_id === by.refund_id : r.out_refund_no === by.out_refund_no,
+  )
+  return order && refund ? { order, refund } : undefined
+}
+
+/** Writes an order, and its indexes: transaction, refunds, and the days it appears in the bill. */
 export async function saveOrder(kv: KVNamespace, order: Order): Promise<void> {
-  if (order.payment) await kv.put(txnKey(order.payment.transaction_id), order.out_trade_no)
+  const writes: Promise<void>[] = []
+  if (order.payment) {
+    writes.push(kv.put(txnKey(order.payment.transaction_id), order.out_trade_no))
+    writes.push(kv.put(`${dayPrefix(order.payment.time_end.slice(0, 8))}${order.out_trade_no}`, ''))
+  }
+  for (const refund of order.refunds ?? []) {
+    writes.push(kv.put(refundKey(refund.out_refund_no), order.out_trade_no))
+    writes.push(kv.put(refundIdKey(refund.refund_id), order.out_trade_no))
+    writes.push(kv.put(`${dayPrefix(beijingTime(refund.created_at).slice(0, 8))}${order.out_trade_no}`, ''))
+  }
+  await Promise.all(writes)
   await kv.put(orderKey(order.out_trade_no), JSON.stringify(Order.parse(order)))
+}
+
+/** Every out_trade_no in one Beijing day's index. */
+export async function ordersOfDay(kv: KVNamespace, day: string): Promise<string[]> {
+  const prefix = dayPrefix(day)
+  const names: string[] = []
+  let cursor: string | undefined
+  for (;;) {
+    const page = await kv.list({ prefix, ...(cursor ? { cursor } : {}) })
+    for (const key of page.keys) names.push(key.name.slice(prefix.length))
+    if (page.list_complete) return names
+    cursor = page.cursor
+  }
 }
 
 /**
@@ -98,4 +162,15 @@ export async function recordAttempt(kv: KVNamespace, outTradeNo: string, attempt
   order.notification.delivered = attempts.some((a) => a.ok)
   await saveOrder(kv, order)
   return order
+}
+
+/** Adds one refund-notification attempt to the stored refund, as {@link recordAttempt} does for payments. */
+export async function recordRefundAttempt(kv: KVNamespace, outRefundNo: string, attempt: Attempt): Promise<void> {
+  const found = await loadByRefund(kv, { out_refund_no: outRefundNo })
+  if (!found) throw new Error(`sandbox refund ${outRefundNo} vanished while notifying`)
+  const { attempts } = found.refund.notification
+  if (!attempts.some((a) => a.n === attempt.n)) attempts.push(attempt)
+  attempts.sort((a, b) => a.n - b.n)
+  found.refund.notification.delivered = attempts.some((a) => a.ok)
+  await saveOrder(kv, found.order)
 }

@@ -3,13 +3,14 @@
  * Developer routes (JSON): `POST /pay` plays the payer — it marks an order paid and notifies the
  * shop as WeChat would — and `GET /orders/:out_trade_no` shows what the sandbox holds.
  */
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import * as z from 'zod/mini'
 import { loadConfig } from '../config'
-import { jsonError, type SandboxEnv } from './http'
+import { jsonError, readInput, readSchedule, type SandboxEnv } from './http'
 import { coinFlip, couponId, openid, transactionId } from './ids'
-import { deliver, notification, parseSchedule, retry } from './notify'
+import { deliver, notification, retry } from './notify'
 import { loadOrder, type Order, recordAttempt, saveOrder } from './orders'
+import { refundView } from './refunds'
 import { beijingTime, now } from './time'
 
 const PayInput = z.object({
@@ -60,7 +61,12 @@ pay.post('/pay', async (c) => {
   const recorded = await recordAttempt(kv, out_trade_no, first)
   if (!first.ok && schedule.length > 0) {
     c.executionCtx.waitUntil(
-      retry({ kv, order: recorded, xml, schedule }).catch((err: unknown) => {
+      retry({
+        url: recorded.request.notify_url ?? '',
+        xml,
+        schedule,
+        record: (attempt) => recordAttempt(kv, out_trade_no, attempt),
+      }).catch((err: unknown) => {
         console.error(JSON.stringify({ event: 'sandbox_notify_retry_failed', error: (err as Error)?.name }))
       }),
     )
@@ -74,24 +80,6 @@ pay.get('/orders/:out_trade_no', async (c) => {
   if (!order) return jsonError(404, 'ORDERNOTEXIST', `no sandbox order ${outTradeNo.slice(0, 32)}`)
   return c.json({ data: view(order) })
 })
-
-/** Form fields or a JSON object; anything else validates as nothing. */
-async function readInput(c: Context<SandboxEnv>): Promise<unknown> {
-  const type = c.req.header('content-type') ?? ''
-  try {
-    return type.includes('application/json') ? await c.req.json() : await c.req.parseBody()
-  } catch {
-    return undefined
-  }
-}
-
-function readSchedule(env: Env): number[] | string {
-  try {
-    return parseSchedule(env.SANDBOX_NOTIFY_SCHEDULE)
-  } catch (err) {
-    return (err as Error).message
-  }
-}
 
 /** The JSON view of an order: its request fields, state, payment and notification; amounts in fen as numbers. */
 function view(order: Order): Record<string, unknown> {
@@ -112,5 +100,6 @@ function view(order: Order): Record<string, unknown> {
       coupon_fee: fen(payment.coupon_fee),
     }),
     notification: order.notification,
+    ...(order.refunds && { refunds: order.refunds.map(refundView) }),
   }
 }

@@ -27,6 +27,10 @@ const MAX_LENGTH: Record<string, number> = {
   openid: 128,
   scene_info: 256,
   version: 32,
+  out_refund_no: 64, // String(64) on current pages (refunds reference §1.1)
+  refund_id: 32,
+  refund_desc: 80,
+  refund_account: 30,
 }
 
 /** Fields with a closed set of values (参数规定; 境内商户号仅支持 CNY). */
@@ -36,6 +40,8 @@ const ONE_OF: Record<string, readonly string[]> = {
   limit_pay: ['no_credit'],
   receipt: ['Y'],
   profit_sharing: ['Y', 'N'],
+  refund_fee_type: ['CNY'],
+  refund_account: ['REFUND_SOURCE_UNSETTLED_FUNDS', 'REFUND_SOURCE_RECHARGE_FUNDS'],
 }
 
 /** Fields with a shape. out_trade_no: the 统一下单 charset `0-9a-zA-Z_-|*` (no minimum: §12 disagrees). */
@@ -43,6 +49,10 @@ const FORMAT: Record<string, [RegExp, string]> = {
   out_trade_no: [/^[0-9A-Za-z_\-|*]+$/, '只能是数字、大小写字母_-|*'],
   transaction_id: [/^[0-9]+$/, '只能是数字'],
   total_fee: [/^[1-9][0-9]*$/, '必须是正整数,单位为分'],
+  refund_fee: [/^[1-9][0-9]*$/, '必须是正整数,单位为分'],
+  out_refund_no: [/^[0-9A-Za-z_\-|*@]+$/, '只能是数字、大小写字母_-|*@'],
+  refund_id: [/^[0-9]+$/, '只能是数字'],
+  offset: [/^[0-9]+$/, '必须是非负整数'],
   time_start: [/^[0-9]{14}$/, '格式为yyyyMMddHHmmss'],
   time_expire: [/^[0-9]{14}$/, '格式为yyyyMMddHHmmss'],
   spbill_create_ip: [/^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, '必须是IPv4或IPv6地址'],
@@ -91,6 +101,7 @@ export function checkFormats(fields: Fields): Result | undefined {
     if (format && !format[0].test(value)) return invalid(`${name}参数格式错误,${format[1]}`)
   }
   if (fields.total_fee && Number(fields.total_fee) > MAX_FEE) return invalid('total_fee参数错误,金额超出上限')
+  if (fields.refund_fee && Number(fields.refund_fee) > MAX_FEE) return invalid('refund_fee参数错误,金额超出上限')
   return undefined
 }
 

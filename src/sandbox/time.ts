@@ -42,3 +42,12 @@ export function beijingMs(text: string): number | undefined {
   // Date.UTC rolls 20240230 over to March; a real date reads back unchanged.
   return beijingTime(ms) === text ? ms : undefined
 }
+
+/**
+ * A moment as refunds and bills write it: Beijing time, `yyyy-MM-dd HH:mm:ss` (refunds reference §2.2, §4.3).
+ * @example beijingDateTime(Date.UTC(2017, 11, 15, 1, 46, 1)) // '2017-12-15 09:46:01'
+ */
+export function beijingDateTime(ms: number): string {
+  const t = beijingTime(ms)
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}`
+}
