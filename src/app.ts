@@ -25,6 +25,7 @@ const PAY_ROUTES = [
   '/v1/pay/refund',
   '/v1/pay/refundQuery',
   '/v1/pay/redeliver',
+  '/v1/pay/reconciliation',
 ]
 
 export const app = new Hono<{ Bindings: Env }>()

@@ -1,8 +1,13 @@
-/** @module Production entry: the Hono app, the order ledger (Durable Object) and nothing else. */
+/** @module Production entry: the Hono app, the order ledger (Durable Object), the daily reconciliation — nothing else. */
 import { app } from './app'
+import { previousBeijingDay, reconcile } from './reconcile'
 
 export { OrderLedger } from './ledger/ledger'
 
 export default {
   fetch: app.fetch,
+  /** The Cron Trigger (wrangler.toml): reconcile yesterday's bill (Beijing time) once WeChat has published it. */
+  async scheduled(controller, env) {
+    await reconcile(env, previousBeijingDay(controller.scheduledTime))
+  },
 } satisfies ExportedHandler<Env>

@@ -36,7 +36,7 @@ import {
   tradeState,
 } from './record'
 import { learnRefund, refundEvent, refuseNewRefund } from './refunds'
-import { keys, writeSnapshot } from './snapshot'
+import { keys, syncIndexes, writeSnapshot } from './snapshot'
 import { dueTimes, nextAlarm, type Schedules, type Tasks } from './tasks'
 
 /** An RPC answer: errors do not keep their type across RPC, so failures travel as data. */
@@ -831,15 +831,15 @@ export class OrderLedger extends DurableObject<Env> {
     this.snapshotAt = Date.now()
     try {
       await writeSnapshot(this.env.ORDERS, record)
+      const indexed = await syncIndexes(this.env.ORDERS, record, this.tasks.indexed ?? [])
+      this.tasks.indexed = indexed
       this.snapshotVersion = Math.max(this.snapshotVersion, version)
     } catch (err) {
       log('warn', { event: 'snapshot_write_failed', out_trade_no: record.out_trade_no, error: name(err) })
     }
     // Changed while the write was in flight, or the write failed: once more, a second later.
-    if (this.snapshotVersion !== this.version) {
-      this.tasks.snapshot = this.snapshotAt + SNAPSHOT_INTERVAL_MS
-      await this.persist()
-    }
+    if (this.snapshotVersion !== this.version) this.tasks.snapshot = this.snapshotAt + SNAPSHOT_INTERVAL_MS
+    await this.persist()
   }
 
   private async persist(): Promise<void> {

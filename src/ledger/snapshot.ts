@@ -7,13 +7,22 @@
  * | key                           | value                                   | metadata                                  |
  * |-------------------------------|-----------------------------------------|-------------------------------------------|
  * | `order:<out_trade_no>`        | the order record (JSON, schema v2)      | {@link SnapshotMeta}: state, relayed, … |
+ * | `paid:<yyyyMMdd>:<out_trade_no>` | `""` — the order was paid that Beijing day (time_end) | —                 |
+ * | `relay-failed:<out_trade_no>` | `""` — a relay's retry schedule is spent, not delivered | —                 |
  * | `reconciliation:<yyyyMMdd>`   | the day's reconciliation report (JSON)  | —                                         |
+ *
+ * The two index keys let the reconciliation list a day's payments and the undelivered relays
+ * with `list({ prefix })` instead of reading every order.
  */
 import type { OrderRecord } from './record'
 
 export const keys = {
   order: (outTradeNo: string) => `order:${outTradeNo}`,
   orderPrefix: 'order:',
+  paid: (day: string, outTradeNo: string) => `paid:${day}:${outTradeNo}`,
+  paidPrefix: (day: string) => `paid:${day}:`,
+  relayFailed: (outTradeNo: string) => `relay-failed:${outTradeNo}`,
+  relayFailedPrefix: 'relay-failed:',
   reconciliation: (billDate: string) => `reconciliation:${billDate}`,
 } as const
 
@@ -34,10 +43,36 @@ export function metaOf(record: OrderRecord): SnapshotMeta {
     trade_state: record.trade_state,
     total_fee: record.total_fee,
     relayed: record.relayed_at !== undefined,
-    relay_failed: record.relay_failed_at !== undefined && record.relayed_at === undefined,
+    relay_failed: relayFailed(record),
     updated_at: record.updated_at,
     created_at: record.created_at,
   }
+}
+
+/** A relay (the payment's or a refund's) whose retry schedule is spent without a delivery. */
+export function relayFailed(record: OrderRecord): boolean {
+  const failed = (state: { relay_failed_at?: string; relayed_at?: string }) =>
+    state.relay_failed_at !== undefined && state.relayed_at === undefined
+  return failed(record) || (record.refunds ?? []).some(failed)
+}
+
+/** The index keys `record` belongs under now. */
+export function indexKeys(record: OrderRecord): string[] {
+  const out: string[] = []
+  const day = record.payment?.time_end.slice(0, 8)
+  if (day && /^\d{8}$/.test(day)) out.push(keys.paid(day, record.out_trade_no))
+  if (relayFailed(record)) out.push(keys.relayFailed(record.out_trade_no))
+  return out
+}
+
+/** Puts the index keys `record` needs and deletes those it left; returns the keys it is under now. */
+export async function syncIndexes(kv: KVNamespace, record: OrderRecord, written: readonly string[]): Promise<string[]> {
+  const wanted = indexKeys(record)
+  await Promise.all([
+    ...wanted.filter((key) => !written.includes(key)).map((key) => kv.put(key, '')),
+    ...written.filter((key) => !wanted.includes(key)).map((key) => kv.delete(key)),
+  ])
+  return wanted
 }
 
 /** Writes the snapshot of `record`; the caller keeps to one write a second per key. */

@@ -12,6 +12,8 @@ export type Tasks = {
   relays?: Record<string, { since: number; k: number }>
   /** The self-check schedule (offsets from placement); `k` is the next check's index. */
   check?: { since: number; k: number }
+  /** The KV index keys the order's snapshot is listed under (see snapshot.ts). */
+  indexed?: string[]
   /** The refund self-check schedule, per out_refund_no (offsets from the refund's request). */
   refunds?: Record<string, { since: number; k: number }>
 }
