@@ -49,6 +49,14 @@ function parse(raw: string): unknown {
   }
 }
 
+/** The verified payment relays the stand-in shop holds for one order (latest first). */
+export async function paymentsReceived(kv: KVNamespace, outTradeNo: string): Promise<Delivery[]> {
+  return (await recall(kv)).filter(({ signature_valid, body }) => {
+    const event = body as { type?: unknown; data?: { out_trade_no?: unknown } } | null
+    return signature_valid && event?.type === 'payment' && event.data?.out_trade_no === outTradeNo
+  })
+}
+
 async function recall(kv: KVNamespace): Promise<Delivery[]> {
   const parsed = Deliveries.safeParse(await kv.get(KEY, 'json'))
   // Nothing yet, or a list this code did not write: start afresh rather than guess.
