@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
+import { openapiDocument } from './openapi/document'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
 
@@ -18,6 +19,9 @@ export const MAX_BODY_BYTES = 64 * 1024
 const PAY_ROUTES = ['/v1/pay/params', '/v1/pay/unified', '/v1/pay/queryOrder', '/v1/pay/closeOrder']
 
 export const app = new Hono<{ Bindings: Env }>()
+
+// The API's OpenAPI 3.1 description: public, like any API reference.
+app.get('/openapi.json', (c) => c.json(openapiDocument()))
 
 app.route('/v1/pay/notify', notify)
 

@@ -19,11 +19,35 @@ const hasControl = (value: string) => {
   return false
 }
 
+/** A field's rule: what validates it, and (the same) what the OpenAPI document says of it. */
+type Rule = {
+  message: string
+  pattern?: RegExp
+  maxLength?: number
+  values?: readonly string[]
+  test?: (value: string) => boolean
+}
+
 /** A string field that must satisfy `rule`; a missing one reads "is required". */
-function text(rule: (value: string) => boolean, message: string) {
-  return z
+function text(rule: Rule) {
+  const { message, pattern, maxLength, values, test } = rule
+  const valid = (value: string) =>
+    (!pattern || pattern.test(value)) &&
+    (maxLength === undefined || chars(value) <= maxLength) &&
+    (!values || values.includes(value)) &&
+    (!test || test(value))
+  const schema = z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a single text value') })
-    .check(z.refine(rule, message))
+    .check(z.refine(valid, message))
+  // src/openapi reads this: the document states the rule the route applies.
+  z.globalRegistry.add(schema, {
+    description: message,
+    // JSON Schema patterns carry no flags: a rule with flags is stated in words only.
+    ...(pattern && !pattern.flags && { pattern: pattern.source }),
+    ...(maxLength !== undefined && { maxLength }),
+    ...(values && { enum: values }),
+  })
+  return schema
 }
 
 const chars = (value: string) => [...value].length
@@ -59,36 +83,48 @@ const expiry = z
       message: 'must be at least one minute from now (Beijing time, UTC+8)',
     }),
   )
+z.globalRegistry.add(expiry, {
+  description: 'must be a Beijing time (UTC+8) yyyyMMddHHmmss at least one minute from now',
+  pattern: '^[0-9]{14}$',
+})
 
 export const rules = {
-  out_trade_no: text((v) => /^[A-Za-z0-9_\-|*]{1,32}$/.test(v), 'must be 1–32 characters of A-Z a-z 0-9 _ - | *'),
+  out_trade_no: text({
+    pattern: /^[A-Za-z0-9_\-|*]{1,32}$/,
+    message: 'must be 1–32 characters of A-Z a-z 0-9 _ - | *',
+  }),
   total_fee: z.pipe(
-    text((v) => /^[1-9][0-9]{0,14}$/.test(v), 'must be a positive integer number of fen'),
+    text({ pattern: /^[1-9][0-9]{0,14}$/, message: 'must be a positive integer number of fen' }),
     z.transform(Number),
   ),
-  body: text((v) => chars(v) <= 128, 'must be at most 128 characters'),
-  spbill_create_ip: text(isIp, 'must be an IPv4 or IPv6 address'),
-  notify_url: text(
-    (v) => v.length <= 256 && /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v),
-    'must be an http(s) URL of at most 256 characters',
-  ),
-  openid: text((v) => /^[A-Za-z0-9_-]{1,128}$/.test(v), "must be the payer's openid (up to 128 of A-Z a-z 0-9 _ -)"),
+  body: text({ maxLength: 128, message: 'must be at most 128 characters' }),
+  spbill_create_ip: text({ test: isIp, message: 'must be an IPv4 or IPv6 address' }),
+  notify_url: text({
+    maxLength: 256,
+    pattern: /^https?:\/\/[^\s]+$/i,
+    test: (v) => URL.canParse(v),
+    message: 'must be an http(s) URL of at most 256 characters',
+  }),
+  openid: text({
+    pattern: /^[A-Za-z0-9_-]{1,128}$/,
+    message: "must be the payer's openid (up to 128 of A-Z a-z 0-9 _ -)",
+  }),
   trade_type: z.pipe(
-    text((v) => (TRADE_TYPES as readonly string[]).includes(v), `must be one of ${TRADE_TYPES.join(', ')}`),
+    text({ values: TRADE_TYPES, message: `must be one of ${TRADE_TYPES.join(', ')}` }),
     z.transform((v) => v as (typeof TRADE_TYPES)[number]),
   ),
-  product_id: text((v) => /^[\x21-\x7e]{1,32}$/.test(v), 'must be 1–32 printable ASCII characters'),
-  attach: text((v) => chars(v) <= 127, 'must be at most 127 characters'),
-  detail: text((v) => chars(v) <= 6000 && isJson(v), 'must be a JSON string of at most 6000 characters'),
-  scene_info: text((v) => chars(v) <= 256 && isJson(v), 'must be a JSON string of at most 256 characters'),
+  product_id: text({ pattern: /^[\x21-\x7e]{1,32}$/, message: 'must be 1–32 printable ASCII characters' }),
+  attach: text({ maxLength: 127, message: 'must be at most 127 characters' }),
+  detail: text({ maxLength: 6000, test: isJson, message: 'must be a JSON string of at most 6000 characters' }),
+  scene_info: text({ maxLength: 256, test: isJson, message: 'must be a JSON string of at most 256 characters' }),
   time_expire: expiry,
-  goods_tag: text((v) => chars(v) <= 32, 'must be at most 32 characters'),
-  limit_pay: text((v) => v === 'no_credit', 'must be no_credit'),
-  device_info: text((v) => /^[\x21-\x7e]{1,32}$/.test(v), 'must be 1–32 printable ASCII characters'),
-  transaction_id: text(
-    (v) => /^[A-Za-z0-9]{1,32}$/.test(v),
-    "must be WeChat's transaction_id (up to 32 letters and digits)",
-  ),
+  goods_tag: text({ maxLength: 32, message: 'must be at most 32 characters' }),
+  limit_pay: text({ values: ['no_credit'], message: 'must be no_credit' }),
+  device_info: text({ pattern: /^[\x21-\x7e]{1,32}$/, message: 'must be 1–32 printable ASCII characters' }),
+  transaction_id: text({
+    pattern: /^[A-Za-z0-9]{1,32}$/,
+    message: "must be WeChat's transaction_id (up to 32 letters and digits)",
+  }),
 }
 
 /**

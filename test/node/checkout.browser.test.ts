@@ -12,7 +12,12 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, startWrangler } from '../../bench/lib/proc.mjs'
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+const CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+]
 const CHROMIUM = CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)))
 const SHOTS = join(import.meta.dirname, '..', '.out', 'screenshots')
 const TOKEN = 'browser-test-token'

@@ -1,10 +1,11 @@
 import { env, exports } from 'cloudflare:workers'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type SignType, sign } from '../../src/wechat/sign'
 import { encode } from '../../src/wechat/xml'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { verifyRelay } from '../support/relay'
+import { captureLogs } from '../support/secrets'
 import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
 
 const SUCCESS_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
@@ -76,9 +77,8 @@ async function deliver(
 
 /** The structured lines the service logs while a test runs. */
 function captureWarnings(): () => Record<string, unknown>[] {
-  const spy = vi.spyOn(console, 'warn')
-  onTestFinished(() => spy.mockRestore())
-  return () => spy.mock.calls.map(([line]) => JSON.parse(String(line)))
+  const logs = captureLogs()
+  return () => logs() as Record<string, unknown>[]
 }
 
 const record = (no: string) => env.ORDERS.get<Record<string, unknown>>(`order:${no}`, 'json')
@@ -146,6 +146,7 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
   })
 
   it('answers FAIL while the shop is down, then SUCCESS with one relay once it is up', async () => {
+    const logs = captureWarnings()
     const down = shop(503)
     const order = await placeOrder()
     const message = await notification(order)
@@ -161,6 +162,14 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
     expect((await deliver(message)).text).toBe(SUCCESS_XML)
     expect(up).toHaveLength(1)
     expect(await record(order.out_trade_no)).toHaveProperty('relayed_at')
+    expect(logs()).toEqual([
+      {
+        event: 'notify_rejected',
+        reason: 'relay_failed',
+        out_trade_no: order.out_trade_no,
+        error: 'the shop answered HTTP 503',
+      },
+    ])
   })
 })
 
@@ -226,12 +235,15 @@ describe('anything else is refused with FAIL, changes nothing and relays nothing
   })
 
   it('an oversized body → 413 with the FAIL XML', async () => {
+    const logs = captureWarnings()
     const reply = await deliver(`<xml><attach>${'x'.repeat(20_000)}</attach></xml>`)
     expect(reply.status).toBe(413)
     expect(reply.text).toContain('FAIL')
+    expect(logs()).toEqual([{ event: 'notify_rejected', reason: 'too_large' }])
   })
 
   it('an order this service never recorded and WeChat does not confirm', async () => {
+    const logs = captureWarnings()
     const received = shop()
     const ghost = { out_trade_no: orderNo('G'), total_fee: 100, openid: 'o1' }
     const reply = await deliver(await notification(ghost))
@@ -239,11 +251,15 @@ describe('anything else is refused with FAIL, changes nothing and relays nothing
     expect(received).toHaveLength(0)
     expect(await record(ghost.out_trade_no)).toBeNull()
     expect(await env.ORDERS.get(`unmatched:${ghost.out_trade_no}`)).toBeNull()
+    expect(logs()).toContainEqual(
+      expect.objectContaining({ event: 'notify_rejected', reason: 'unknown_order', out_trade_no: ghost.out_trade_no }),
+    )
   })
 })
 
 describe('orders whose record is not visible yet', () => {
   it('are confirmed with orderquery and kept aside, and WeChat is asked to retry', async () => {
+    const logs = captureWarnings()
     const received = shop()
     const order = await placeOrder()
     const { data } = await sandboxPay(order.out_trade_no)
@@ -261,6 +277,7 @@ describe('orders whose record is not visible yet', () => {
       total_fee: order.total_fee,
       trade_state: 'SUCCESS',
     })
+    expect(logs()).toEqual([{ event: 'notify_rejected', reason: 'no_record_yet', out_trade_no: order.out_trade_no }])
   })
 })
 

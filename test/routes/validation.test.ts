@@ -5,6 +5,7 @@ import worker from '../../src/dev'
 import { jsapiOrder, orderNo, post } from '../support/api'
 import { TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { captureLogs } from '../support/secrets'
 
 function countUpstream(): string[] {
   const calls: string[] = []
@@ -129,6 +130,7 @@ describe('errors are JSON, whatever goes wrong', () => {
   })
 
   it('missing configuration → 500 wxPayError.config naming the variable, without any secret', async () => {
+    const logs = captureLogs()
     const request = () =>
       new Request(`${SERVICE}/v1/pay/params`, {
         method: 'POST',
@@ -149,6 +151,9 @@ describe('errors are JSON, whatever goes wrong', () => {
       expect(JSON.parse(text)).toEqual({ error: { code: 'wxPayError.config', message } })
       expect(text).not.toContain(env.WXPAY_API_KEY as string)
     }
+    expect(logs()).toEqual(
+      cases.map(([, message]) => ({ event: 'request_failed', path: '/v1/pay/params', kind: 'config', error: message })),
+    )
   })
 
   it('the sandbox does not exist where the configuration does not enable it (production)', async () => {
@@ -162,12 +167,16 @@ describe('errors are JSON, whatever goes wrong', () => {
   })
 
   it('an unexpected failure → 500 wxPayError.internal with no stack trace', async () => {
+    const logs = captureLogs()
     const no = orderNo()
     await env.ORDERS.put(`order:${no}`, '{not json')
     const { status, body } = await post('/v1/pay/closeOrder', { out_trade_no: no })
     expect(status).toBe(500)
     expect(body.error.code).toBe('wxPayError.internal')
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js)|stack/i)
+    expect(logs()).toEqual([
+      { event: 'request_failed', path: '/v1/pay/closeOrder', kind: 'internal', error: 'internal error (SyntaxError)' },
+    ])
   })
 })
 
