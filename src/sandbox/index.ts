@@ -3,7 +3,8 @@
  * The built-in WeChat Pay v2 sandbox, mounted at /sandbox only when WXPAY_SANDBOX=on. It plays
  * WeChat for the configured merchant, with the same key: the v2 XML endpoints (wechat.ts), the
  * developer routes that pay orders and show them (pay.ts), a stand-in shop (merchant.ts), and the
- * checkout pages (checkout.ts) with their shop backend (shop.ts) and a stand-in WeixinJSBridge (bridge.ts).
+ * checkout pages (checkout.ts) with their shop backend (shop.ts) and a stand-in WeixinJSBridge (bridge.ts),
+ * and the rendered API reference (reference.ts).
  * Its state lives in the SANDBOX KV namespace (key table in orders.ts). Nothing here is imported
  * by the service.
  */
@@ -13,6 +14,7 @@ import { checkout } from './checkout'
 import { jsonError, type SandboxEnv } from './http'
 import { merchant } from './merchant'
 import { pay } from './pay'
+import { reference } from './reference'
 import { shop } from './shop'
 import { wechat } from './wechat'
 
@@ -34,3 +36,4 @@ sandbox.route('/', merchant)
 sandbox.route('/', shop)
 sandbox.route('/', checkout)
 sandbox.route('/', bridge)
+sandbox.route('/', reference)
