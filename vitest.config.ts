@@ -1,20 +1,38 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
-import { TEST_BINDINGS } from './test/support/bindings'
+import { TEST_BINDINGS } from './test/support/bindings.ts'
 
+// Two projects, one `npm test`: the suite inside workerd, and the tests that need Node (a browser,
+// files on disk) in test/node/.
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml', environment: 'dev' },
-      remoteBindings: false,
-      miniflare: { bindings: TEST_BINDINGS },
-    }),
-  ],
   test: {
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['test/support/setup.ts'],
-    isolate: false,
-    // Runs in Node: builds the production bundle once for test/bundle.test.ts.
-    globalSetup: ['test/support/bundle-setup.ts'],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml', environment: 'dev' },
+            remoteBindings: false,
+            miniflare: { bindings: TEST_BINDINGS },
+          }),
+        ],
+        test: {
+          name: 'workerd',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**'],
+          setupFiles: ['test/support/setup.ts'],
+          isolate: false,
+          // Runs in Node: builds the production bundle once for test/bundle.test.ts.
+          globalSetup: ['test/support/bundle-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+    ],
   },
 })

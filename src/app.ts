@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
+import { openapiDocument } from './openapi/document'
 import { admin } from './routes/admin'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
@@ -29,6 +30,9 @@ const PAY_ROUTES = [
 ]
 
 export const app = new Hono<{ Bindings: Env }>()
+
+// The API's OpenAPI 3.1 description: public, like any API reference.
+app.get('/openapi.json', (c) => c.json(openapiDocument()))
 
 app.route('/v1/pay/notify', notify)
 

@@ -2,15 +2,21 @@
  * @module
  * The built-in WeChat Pay v2 sandbox, mounted at /sandbox only when WXPAY_SANDBOX=on. It plays
  * WeChat for the configured merchant, with the same key: the v2 XML endpoints (wechat.ts), the
- * developer routes that pay orders and show them (pay.ts), and a stand-in shop (merchant.ts).
+ * developer routes that pay orders and show them (pay.ts), a stand-in shop (merchant.ts), and the
+ * checkout pages (checkout.ts) with their shop backend (shop.ts) and a stand-in WeixinJSBridge (bridge.ts),
+ * and the rendered API reference (reference.ts).
  * Its state lives in the SANDBOX KV namespace (key table in orders.ts). Nothing here is imported
  * by the service.
  */
 import { Hono } from 'hono'
+import { bridge } from './bridge'
+import { checkout } from './checkout'
 import { jsonError, type SandboxEnv } from './http'
 import { merchant } from './merchant'
 import { pay } from './pay'
+import { reference } from './reference'
 import { refunds } from './refunds'
+import { shop } from './shop'
 import { wechat } from './wechat'
 
 /** The sandbox app; see the module comment for its routes. */
@@ -29,3 +35,7 @@ sandbox.route('/', wechat)
 sandbox.route('/', pay)
 sandbox.route('/', refunds)
 sandbox.route('/', merchant)
+sandbox.route('/', shop)
+sandbox.route('/', checkout)
+sandbox.route('/', bridge)
+sandbox.route('/', reference)

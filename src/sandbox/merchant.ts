@@ -8,12 +8,10 @@
 import { Hono } from 'hono'
 import * as z from 'zod/mini'
 import { loadConfig } from '../config'
-import { constantTimeEqual, hmacSha256Hex } from '../wechat/sign'
+import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifyRelay } from '../relay'
 import { jsonError, type SandboxEnv } from './http'
 import { now } from './time'
 
-/** How far the signature's timestamp may be from now. */
-export const TOLERANCE_S = 300
 const KEY = 'sandbox:merchant:received'
 const KEEP = 20
 const MAX_BODY = 64 * 1024
@@ -28,42 +26,20 @@ export const merchant = new Hono<SandboxEnv>()
 merchant.post('/merchant', async (c) => {
   const raw = await c.req.text()
   if (raw.length > MAX_BODY) return jsonError(413, 'wxPayError.tooLarge', `body is larger than ${MAX_BODY} characters`)
-  const secret = loadConfig(c.env).notifySecrets[0] as string
-  const problem = await checkSignature({ header: c.req.header('wxpay-signature'), raw, secret })
-  await remember(c.var.kv, { received_at: new Date(now()).toISOString(), signature_valid: !problem, body: parse(raw) })
-  if (problem) return jsonError(400, 'wxPayError.signature', problem)
+  const header = c.req.header(SIGNATURE_HEADER)
+  const valid = await verifyRelay(raw, header, loadConfig(c.env).notifySecrets, { now: now() })
+  await remember(c.var.kv, { received_at: new Date(now()).toISOString(), signature_valid: valid, body: parse(raw) })
+  if (!valid) {
+    const problem = header
+      ? `${SIGNATURE_HEADER} does not verify: want t=<seconds>,v1=<hex HMAC-SHA256(NOTIFY_SECRET, "<t>.<raw body>")> within ${TOLERANCE_SECONDS} s`
+      : `missing ${SIGNATURE_HEADER} header`
+    return jsonError(400, 'wxPayError.signature', problem)
+  }
   if (c.req.query('fail') === '1') return c.json({ received: false, reason: 'asked to fail with ?fail=1' }, 500)
   return c.json({ received: true })
 })
 
 merchant.get('/merchant', async (c) => c.json({ data: await recall(c.var.kv) }))
-
-/** What is wrong with the signature header, or `undefined` when it is valid and fresh. */
-export async function checkSignature(options: {
-  header: string | undefined
-  raw: string
-  secret: string
-}): Promise<string | undefined> {
-  const { header, raw, secret } = options
-  if (!header) return 'missing Wxpay-Signature header'
-  let t: string | undefined
-  const signatures: string[] = []
-  for (const part of header.split(',')) {
-    const [name, value] = part.trim().split('=', 2)
-    if (name === 't') t = value
-    else if (name === 'v1' && value) signatures.push(value)
-  }
-  if (!t || !/^[0-9]{1,12}$/.test(t) || signatures.length === 0)
-    return 'malformed Wxpay-Signature: want t=<seconds>,v1=<hex>'
-  const expected = await hmacSha256Hex(secret, `${t}.${raw}`)
-  // Every v1 is compared (no early exit), so a rotated secret can send two.
-  let valid = false
-  for (const signature of signatures) if (constantTimeEqual(signature, expected)) valid = true
-  if (!valid) return 'Wxpay-Signature does not match the body'
-  if (Math.abs(now() / 1000 - Number(t)) > TOLERANCE_S)
-    return `Wxpay-Signature timestamp is more than ${TOLERANCE_S} s away`
-  return undefined
-}
 
 function parse(raw: string): unknown {
   try {
@@ -71,6 +47,14 @@ function parse(raw: string): unknown {
   } catch {
     return raw.slice(0, 2000)
   }
+}
+
+/** The verified payment relays the stand-in shop holds for one order (latest first). */
+export async function paymentsReceived(kv: KVNamespace, outTradeNo: string): Promise<Delivery[]> {
+  return (await recall(kv)).filter(({ signature_valid, body }) => {
+    const event = body as { type?: unknown; data?: { out_trade_no?: unknown } } | null
+    return signature_valid && event?.type === 'payment' && event.data?.out_trade_no === outTradeNo
+  })
 }
 
 async function recall(kv: KVNamespace): Promise<Delivery[]> {

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sign } from '../../src/wechat/sign'
 import { encode } from '../../src/wechat/xml'
 import { orderNo, post, sandboxPay } from '../support/api'
@@ -7,13 +7,13 @@ import { ledgerRecord } from '../support/ledger'
 import { PRIMARY, passThrough, route } from '../support/net'
 import { deliver, notification, placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
 import { verifyRelay } from '../support/relay'
+import { captureLogs } from '../support/secrets'
 import { KEY, readRequest, successReply } from '../support/wechat'
 
 /** The structured lines the service logs while a test runs. */
 function captureWarnings(): () => Record<string, unknown>[] {
-  const spy = vi.spyOn(console, 'warn')
-  onTestFinished(() => spy.mockRestore())
-  return () => spy.mock.calls.map(([line]) => JSON.parse(String(line)))
+  const logs = captureLogs()
+  return () => logs() as Record<string, unknown>[]
 }
 
 const record = ledgerRecord
@@ -81,6 +81,7 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
   })
 
   it('answers FAIL while the shop is down, then SUCCESS with one relay once it is up', async () => {
+    const logs = captureWarnings()
     const down = shop(503)
     const order = await placeOrder()
     const message = await notification(order)
@@ -96,6 +97,21 @@ describe('a genuine notification is acknowledged only after the shop has it', ()
     expect((await deliver(message)).text).toBe(SUCCESS_XML)
     expect(up).toHaveLength(1)
     expect(await record(order.out_trade_no)).toHaveProperty('relayed_at')
+    expect(logs()).toEqual([
+      {
+        event: 'payment_recorded',
+        out_trade_no: order.out_trade_no,
+        source: 'notification',
+        transaction_id: message.transaction_id,
+      },
+      {
+        event: 'notify_rejected',
+        reason: 'relay_failed',
+        out_trade_no: order.out_trade_no,
+        relay: 'payment',
+        error: 'the shop answered HTTP 503',
+      },
+    ])
   })
 })
 
@@ -161,12 +177,15 @@ describe('anything else is refused with FAIL, changes nothing and relays nothing
   })
 
   it('an oversized body → 413 with the FAIL XML', async () => {
+    const logs = captureWarnings()
     const reply = await deliver(`<xml><attach>${'x'.repeat(20_000)}</attach></xml>`)
     expect(reply.status).toBe(413)
     expect(reply.text).toContain('FAIL')
+    expect(logs()).toEqual([{ event: 'notify_rejected', reason: 'too_large' }])
   })
 
   it('an order this service never recorded and WeChat does not confirm', async () => {
+    const logs = captureWarnings()
     const received = shop()
     const ghost = { out_trade_no: orderNo('G'), total_fee: 100, openid: 'o1' }
     const reply = await deliver(await notification(ghost))
@@ -174,6 +193,9 @@ describe('anything else is refused with FAIL, changes nothing and relays nothing
     expect(received).toHaveLength(0)
     expect(await record(ghost.out_trade_no)).toBeNull()
     expect(await env.ORDERS.get(`order:${ghost.out_trade_no}`)).toBeNull()
+    expect(logs()).toContainEqual(
+      expect.objectContaining({ event: 'notify_rejected', reason: 'unknown_order', out_trade_no: ghost.out_trade_no }),
+    )
   })
 })
 

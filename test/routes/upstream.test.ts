@@ -2,7 +2,9 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { decode, encode } from '../../src/wechat/xml'
 import { jsapiOrder, orderNo, post } from '../support/api'
+import { ledgerRecord } from '../support/ledger'
 import { BACKUP, type Handler, PRIMARY, passThrough, route } from '../support/net'
+import { captureLogs } from '../support/secrets'
 import { businessError, successReply } from '../support/wechat'
 
 /** Records each host's calls, answering with `handler`. */
@@ -30,6 +32,7 @@ describe('transport failures go once to the backup domain', () => {
   ] as [string, Handler][])(
     'primary answers with %s → the same request succeeds on the backup',
     async (_case, fault) => {
+      const logs = captureLogs()
       const bodies: string[] = []
       const primary = standIn(PRIMARY, async (request) => {
         bodies.push(await request.clone().text())
@@ -45,23 +48,41 @@ describe('transport failures go once to the backup domain', () => {
       expect(primary).toEqual(['/sandbox/pay/unifiedorder'])
       expect(backup).toEqual(['/sandbox/pay/unifiedorder'])
       expect(bodies[1]).toBe(bodies[0])
+      expect(logs()).toEqual([
+        {
+          event: 'wechat_transport_failure',
+          path: '/pay/unifiedorder',
+          base: 'http://api.wechat.test/sandbox',
+          reason: expect.any(String),
+        },
+      ])
     },
   )
 
   it('every attempt timing out → 504 wxPayError.timeout', async () => {
+    const logs = captureLogs()
     standIn(PRIMARY, never)
     standIn(BACKUP, never)
     const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() }, SHORT)
     expect(status).toBe(504)
     expect(body.error.code).toBe('wxPayError.timeout')
+    expect(logs()).toEqual([
+      expect.objectContaining({ event: 'wechat_transport_failure', reason: 'no reply within 150 ms' }),
+      expect.objectContaining({ event: 'wechat_transport_failure', reason: 'no reply within 150 ms' }),
+    ])
   })
 
   it('a non-timeout failure on the last attempt → 502 wxPayError.upstream', async () => {
+    const logs = captureLogs()
     standIn(PRIMARY, never)
     standIn(BACKUP, () => new Response('oops', { status: 500 }))
     const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() }, SHORT)
     expect(status).toBe(502)
     expect(body.error.code).toBe('wxPayError.upstream')
+    expect(logs()).toEqual([
+      expect.objectContaining({ event: 'wechat_transport_failure', base: 'http://api.wechat.test/sandbox' }),
+      expect.objectContaining({ event: 'wechat_transport_failure', base: 'http://api2.wechat.test/sandbox' }),
+    ])
   })
 })
 
@@ -76,6 +97,7 @@ describe('signed replies are never retried and never trusted unverified', () => 
   })
 
   it('a reply signed with another key → 502, no backup call, no record', async () => {
+    const logs = captureLogs()
     standIn(PRIMARY, () => successReply({ trade_type: 'JSAPI', prepay_id: 'wx_forged' }, 'HMAC-SHA256', 'x'.repeat(32)))
     const backup = standIn(BACKUP, passThrough)
     const order = jsapiOrder()
@@ -84,9 +106,13 @@ describe('signed replies are never retried and never trusted unverified', () => 
     expect(body.error.code).toBe('wxPayError.upstream')
     expect(backup).toEqual([])
     expect(await env.ORDERS.get(`order:${order.out_trade_no}`)).toBeNull()
+    expect(logs()).toEqual([
+      { event: 'wechat_reply_rejected', path: '/pay/unifiedorder', reason: 'signature does not verify' },
+    ])
   })
 
   it('a field changed after WeChat signed the reply → 502', async () => {
+    const logs = captureLogs()
     standIn(PRIMARY, async (request) => {
       const reply = decode(await (await passThrough(request)).text())
       return new Response(encode({ ...reply, prepay_id: 'wx_tampered' }))
@@ -94,6 +120,9 @@ describe('signed replies are never retried and never trusted unverified', () => 
     const { status, body } = await post('/v1/pay/params', jsapiOrder())
     expect(status).toBe(502)
     expect(body.error.message).toBe('the reply to /pay/unifiedorder failed signature verification')
+    expect(logs()).toEqual([
+      { event: 'wechat_reply_rejected', path: '/pay/unifiedorder', reason: 'signature does not verify' },
+    ])
   })
 
   it('a correctly signed reply for another merchant → 502', async () => {
@@ -104,9 +133,10 @@ describe('signed replies are never retried and never trusted unverified', () => 
 
 describe('amounts reconcile', () => {
   it('a signed orderquery reply with another total_fee than the order → 502, record unchanged', async () => {
+    const logs = captureLogs()
     const order = jsapiOrder()
     expect((await post('/v1/pay/params', order)).status).toBe(200)
-    const before = await env.ORDERS.get(`order:${order.out_trade_no}`)
+    const before = await ledgerRecord(order.out_trade_no as string)
     standIn(PRIMARY, () =>
       successReply({
         out_trade_no: order.out_trade_no as string,
@@ -119,7 +149,10 @@ describe('amounts reconcile', () => {
     const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no as string })
     expect(status).toBe(502)
     expect(body.error.message).toContain('total_fee 1')
-    expect(await env.ORDERS.get(`order:${order.out_trade_no}`)).toBe(before)
+    expect(await ledgerRecord(order.out_trade_no as string)).toEqual(before)
+    expect(logs()).toEqual([
+      { event: 'amount_mismatch', source: 'orderquery', out_trade_no: order.out_trade_no, reported: 1, recorded: 101 },
+    ])
   })
 })
 

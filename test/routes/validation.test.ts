@@ -5,6 +5,7 @@ import worker from '../../src/dev'
 import { jsapiOrder, orderNo, post } from '../support/api'
 import { TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { captureLogs } from '../support/secrets'
 
 function countUpstream(): string[] {
   const calls: string[] = []
@@ -136,6 +137,7 @@ describe('errors are JSON, whatever goes wrong', () => {
   })
 
   it('missing configuration → 500 wxPayError.config naming the variable, without any secret', async () => {
+    const logs = captureLogs()
     const request = () =>
       new Request(`${SERVICE}/v1/pay/params`, {
         method: 'POST',
@@ -156,6 +158,9 @@ describe('errors are JSON, whatever goes wrong', () => {
       expect(JSON.parse(text)).toEqual({ error: { code: 'wxPayError.config', message } })
       expect(text).not.toContain(env.WXPAY_API_KEY as string)
     }
+    expect(logs()).toEqual(
+      cases.map(([, message]) => ({ event: 'request_failed', path: '/v1/pay/params', kind: 'config', error: message })),
+    )
   })
 
   it('the sandbox does not exist where the configuration does not enable it (production)', async () => {
@@ -169,11 +174,139 @@ describe('errors are JSON, whatever goes wrong', () => {
   })
 
   it('an unexpected failure → 500 wxPayError.internal with no stack trace', async () => {
+    const logs = captureLogs()
     const no = orderNo()
     await env.ORDERS.put(`order:${no}`, '{not json')
     const { status, body } = await post('/v1/pay/closeOrder', { out_trade_no: no })
     expect(status).toBe(500)
     expect(body.error.code).toBe('wxPayError.internal')
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js)|stack/i)
+    // A KV record from before the ledger that does not parse is never guessed at.
+    expect(logs()).toEqual([
+      { event: 'record_unreadable', out_trade_no: no },
+      { event: 'request_failed', path: '/v1/pay/closeOrder', kind: 'internal', error: 'internal error (PayError)' },
+    ])
+  })
+})
+
+describe('inputs refused before WeChat (encoding, prototype names, expiry)', () => {
+  async function postBody(body: BodyInit, type: string) {
+    const calls = countUpstream()
+    const response = await exports.default.fetch(
+      new Request(`${SERVICE}/v1/pay/params`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        body,
+      }),
+    )
+    return {
+      status: response.status,
+      body: await response.json<{ error?: { code: string; message: string } }>(),
+      calls,
+    }
+  }
+  const form = (fields: Record<string, string | number>) =>
+    new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString()
+  // 你好 in GBK: what a shop whose page or database is not UTF-8 sends.
+  const GBK = '%C4%E3%BA%C3'
+
+  it.each([
+    [
+      'a field percent-encoded in GBK',
+      () => `${form(jsapiOrder())}&attach=${GBK}`,
+      'application/x-www-form-urlencoded',
+      'attach: is not valid UTF-8 (percent-encode the UTF-8 bytes of each field)',
+    ],
+    [
+      'raw GBK bytes in a form body',
+      () => new Uint8Array([...new TextEncoder().encode(`${form(jsapiOrder())}&attach=`), 0xc4, 0xe3]),
+      'application/x-www-form-urlencoded',
+      'request body: is not valid UTF-8 (send every field as UTF-8)',
+    ],
+    [
+      'raw GBK bytes in a JSON body',
+      () => {
+        const json = new TextEncoder().encode(JSON.stringify({ ...jsapiOrder(), attach: '' }))
+        return new Uint8Array([...json.slice(0, -3), 0xc4, 0xe3, ...json.slice(-2)])
+      },
+      'application/json',
+      'request body: is not valid UTF-8 (send every field as UTF-8)',
+    ],
+    [
+      'a form declaring charset=gbk',
+      () => form(jsapiOrder()),
+      'application/x-www-form-urlencoded; charset=gbk',
+      'request body: Content-Type declares charset=gbk; send UTF-8',
+    ],
+    [
+      'JSON declaring charset=GB2312',
+      () => JSON.stringify(jsapiOrder()),
+      'application/json; charset=GB2312',
+      'request body: Content-Type declares charset=GB2312; send UTF-8',
+    ],
+    [
+      'a form field named __proto__',
+      () => `${form(jsapiOrder())}&__proto__=x`,
+      'application/x-www-form-urlencoded',
+      '__proto__: unknown field',
+    ],
+    [
+      'a JSON field named __proto__',
+      () => `{"__proto__":{"total_fee":"1"},${JSON.stringify(jsapiOrder()).slice(1)}`,
+      'application/json',
+      '__proto__: unknown field',
+    ],
+  ])('%s → 400 wxPayError.params', async (_, body, type, message) => {
+    const reply = await postBody(body(), type)
+    expect(reply.status).toBe(400)
+    expect(reply.body).toEqual({ error: { code: 'wxPayError.params', message } })
+    expect(reply.calls).toEqual([])
+  })
+
+  it.each([
+    'application/x-www-form-urlencoded; charset=UTF-8',
+    'application/x-www-form-urlencoded;charset="utf-8"',
+    'application/json; charset=utf8',
+  ])('accepts UTF-8 declared as %s', async (type) => {
+    const order = jsapiOrder({ attach: '你好' })
+    const reply = await postBody(type.includes('json') ? JSON.stringify(order) : form(order), type)
+    expect(reply.status).toBe(200)
+  })
+
+  const beijing = (ms: number) => {
+    const d = new Date(ms + 8 * 3600_000)
+    const two = (n: number) => String(n).padStart(2, '0')
+    return `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`
+  }
+  it.each([
+    ['an hour ago', -3600_000],
+    ['30 s ahead', 30_000],
+    ['now in UTC rather than Beijing time, an hour ahead', 3600_000 - 8 * 3600_000],
+  ])('time_expire %s → params error', async (_, offset) => {
+    const calls = countUpstream()
+    const { status, body } = await post('/v1/pay/params', jsapiOrder({ time_expire: beijing(Date.now() + offset) }))
+    expect(status).toBe(400)
+    expect(body.error).toEqual({
+      code: 'wxPayError.params',
+      message: 'time_expire: must be at least one minute from now (Beijing time, UTC+8)',
+    })
+    expect(calls).toEqual([])
+  })
+
+  it('accepts time_expire five minutes ahead in Beijing time', async () => {
+    const reply = await post('/v1/pay/params', jsapiOrder({ time_expire: beijing(Date.now() + 5 * 60_000) }))
+    expect(reply.status).toBe(200)
+  })
+
+  it.each(['101.0', '1e2', '1.01e2', '-1', '1E2', '0'])('a JSON total_fee written as %s is refused', async (fee) => {
+    const json = JSON.stringify(jsapiOrder()).replace(/"total_fee":101/, `"total_fee":${fee}`)
+    const reply = await postBody(json, 'application/json')
+    expect(reply.status).toBe(400)
+    expect(reply.body.error?.message).toBe('total_fee: must be a positive integer number of fen')
+  })
+
+  it('a JSON total_fee written as a plain integer, or as a string, is accepted', async () => {
+    expect((await post('/v1/pay/params', jsapiOrder({ total_fee: 101 }), { json: true })).status).toBe(200)
+    expect((await post('/v1/pay/params', jsapiOrder({ total_fee: '101' }), { json: true })).status).toBe(200)
   })
 })

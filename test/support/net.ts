@@ -3,6 +3,8 @@
  *  - api.wechat.test / api2.wechat.test (WXPAY_API_BASE / _BACKUP in tests): the built-in sandbox,
  *    reached over HTTP through the Worker's own entry point, unless a test installs a stand-in;
  *  - service.test: the service itself (where the sandbox delivers notifications);
+ *  - shop.test: a shop that acknowledges everything, unless a test installs its own (so a
+ *    notification the sandbox retries after its test has ended lands quietly);
  *  - anything else: a test's own handler, or a network error, so no test can reach the internet.
  */
 import { exports } from 'cloudflare:workers'
@@ -15,7 +17,13 @@ export const BACKUP = 'api2.wechat.test'
 export type Handler = (request: Request) => Response | Promise<Response>
 
 const worker: Handler = (request) => exports.default.fetch(request)
-const defaults: Record<string, Handler> = { [PRIMARY]: worker, [BACKUP]: worker, 'service.test': worker }
+const acknowledge: Handler = () => new Response('<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>')
+const defaults: Record<string, Handler> = {
+  [PRIMARY]: worker,
+  [BACKUP]: worker,
+  'service.test': worker,
+  'shop.test': acknowledge,
+}
 const routes = new Map<string, Handler>()
 
 /** Answers requests to `host` with `handler` until the end of the current test. */

@@ -12,6 +12,7 @@ const secrets = [env.WXPAY_API_KEY, env.NOTIFY_SECRET, ...String(env.API_TOKENS)
 
 const seen: string[] = []
 let echo = true
+let captured: string[] | undefined
 
 /** Keeps the current test's console output off the terminal (it is still checked for secrets). */
 export function quietLogs(): void {
@@ -19,6 +20,28 @@ export function quietLogs(): void {
   onTestFinished(() => {
     echo = true
   })
+}
+
+/**
+ * Captures the console lines of the current test instead of printing them (they are still checked
+ * for secrets), so the test can assert on the lines it expects. JSON lines are parsed.
+ * @example const logs = captureLogs(); …; expect(logs()).toContainEqual(expect.objectContaining({ reason: 'bad_signature' }))
+ */
+export function captureLogs(): () => unknown[] {
+  quietLogs()
+  const lines: string[] = []
+  captured = lines
+  onTestFinished(() => {
+    captured = undefined
+  })
+  return () =>
+    lines.map((line) => {
+      try {
+        return JSON.parse(line)
+      } catch {
+        return line
+      }
+    })
 }
 
 /** How many console lines and response bodies were checked, so the check is known to be live. */
@@ -40,7 +63,9 @@ export function watchForSecrets(): void {
     const original = console[method].bind(console)
     console[method] = (...args: unknown[]) => {
       checked.logs += 1
-      seen.push(args.map((arg) => (typeof arg === 'string' ? arg : safeJson(arg))).join(' '))
+      const line = args.map((arg) => (typeof arg === 'string' ? arg : safeJson(arg))).join(' ')
+      seen.push(line)
+      captured?.push(line)
       if (echo) original(...args)
     }
   }

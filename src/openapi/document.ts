@@ -1,0 +1,186 @@
+/**
+ * @module
+ * The OpenAPI 3.1 document, built from the route table (routes.ts) on first use and kept: request
+ * schemas are the zod schemas the routes validate with (`z.toJSONSchema`), and every error status and
+ * code comes from the one mapping in errors.ts, so the document cannot drift from the service.
+ */
+import * as z from 'zod/mini'
+import { describe, type FailureKind } from '../errors'
+import { RELAY_EVENTS, ROUTES, type RouteDoc } from './routes'
+
+type Json = Record<string, unknown>
+
+/** Failures every route behind the bearer token can answer. */
+const EVERY_JSON_ROUTE: readonly FailureKind[] = [
+  'params',
+  'unauthorized',
+  'methodNotAllowed',
+  'tooLarge',
+  'config',
+  'internal',
+]
+
+const ERROR_BODY: Json = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: { code: { type: 'string' }, message: { type: 'string', description: 'says what to fix' } },
+    },
+  },
+}
+
+const XML_REPLY = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
+
+let cached: Json | undefined
+
+/** The document (built once per isolate). */
+export function openapiDocument(): Json {
+  cached ??= build()
+  return cached
+}
+
+/** JSON Schema (2020-12, the dialect of OpenAPI 3.1) for one side of a zod schema. */
+export function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output' = 'output'): Json {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json
+  return rest
+}
+
+function build(): Json {
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'wxpayserver',
+      version: '1',
+      description:
+        'WeChat Pay v2 for shops: plain form fields (or JSON) in, JSON out. Success is `{"data": …}`, failure `{"error": {"code", "message"}}`.',
+    },
+    paths: Object.fromEntries(ROUTES.map((route) => [route.path, { post: operation(route) }])),
+    webhooks: { relay: { post: relayOperation() } },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'one of API_TOKENS' } },
+      schemas: { Error: ERROR_BODY },
+    },
+  }
+}
+
+function operation(route: RouteDoc): Json {
+  const operationId = route.path.slice('/v1/pay/'.length).replace(/\//g, '_')
+  const base = { operationId, summary: route.summary, description: route.description }
+  if ('xml' in route.request) {
+    const xml = {
+      'text/xml': { schema: { type: 'string', description: route.request.xml }, example: route.request.example },
+    }
+    return {
+      ...base,
+      security: [],
+      requestBody: { required: true, content: xml },
+      responses: {
+        200: {
+          description: 'SUCCESS once the shop has the event; FAIL (WeChat retries) otherwise',
+          content: { 'text/xml': { schema: { type: 'string' }, example: XML_REPLY } },
+        },
+        413: {
+          description: 'the body is over 16 KB (FAIL XML)',
+          content: { 'text/xml': { schema: { type: 'string' } } },
+        },
+        ...errors(['methodNotAllowed'], []),
+      },
+    }
+  }
+  const schema = jsonSchema(route.request.fields, 'input')
+  const fields = { schema, example: route.request.example }
+  return {
+    ...base,
+    security: [{ bearer: [] }],
+    requestBody: {
+      required: true,
+      description: 'UTF-8 fields; empty values count as absent, unknown fields are refused.',
+      content: { 'application/x-www-form-urlencoded': fields, 'application/json': fields },
+    },
+    responses: {
+      ...(route.reply && {
+        200: {
+          description: 'success',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['data'],
+                additionalProperties: false,
+                properties: { data: jsonSchema(route.reply.data) },
+              },
+              example: { data: route.reply.example },
+            },
+          },
+        },
+      }),
+      ...errors([...EVERY_JSON_ROUTE, ...route.failures], route.wechatCodes),
+    },
+  }
+}
+
+/** Error responses by status, each with the codes errors.ts gives that status. */
+function errors(kinds: readonly FailureKind[], wechatCodes: readonly string[]): Json {
+  const byStatus = new Map<number, string[]>()
+  const add = (status: number, code: string) => byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  for (const kind of kinds) {
+    const { status, body } = describe({ kind, message: '' })
+    add(status, body.error.code)
+  }
+  for (const errCode of wechatCodes) add(describe({ kind: 'wechat', errCode, message: '' }).status, errCode)
+  // Any other WeChat err_code (NOAUTH, NOTENOUGH, …) is passed on with 502.
+  const otherWechat = wechatCodes.length > 0
+  const responses: Json = {}
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const open = status === 502 && otherWechat
+    const code = open ? { type: 'string', examples: codes } : { enum: codes }
+    responses[status] = {
+      description: open ? `${codes.join(', ')}, or another WeChat err_code` : codes.join(', '),
+      content: {
+        'application/json': {
+          schema: { ...ERROR_BODY, properties: { error: withCode(code) } },
+          example: { error: { code: codes[0], message: 'what went wrong and what to fix' } },
+        },
+      },
+    }
+  }
+  return responses
+}
+
+function withCode(code: Json): Json {
+  const error = (ERROR_BODY.properties as { error: Json }).error
+  return { ...error, properties: { ...(error.properties as Json), code } }
+}
+
+function relayOperation(): Json {
+  const events = Object.entries(RELAY_EVENTS).map(([type, data]) => ({
+    type: 'object',
+    required: ['type', 'data'],
+    additionalProperties: false,
+    properties: { type: { const: type }, data: jsonSchema(data) },
+  }))
+  return {
+    operationId: 'relay',
+    summary: "The event relayed to the order's notify_url",
+    description:
+      "POSTed as JSON once the service has verified WeChat's notification. Verify `Wxpay-Signature` before trusting it: `v1` is the lower-case hex HMAC-SHA256, keyed with NOTIFY_SECRET, of `<t>.<raw body>`; while the secret rotates there is one `v1` per secret, and any match counts. Refuse a `t` more than 300 s away. Delivered at least once: deduplicate by transaction_id.",
+    parameters: [
+      {
+        name: 'Wxpay-Signature',
+        in: 'header',
+        required: true,
+        schema: { type: 'string', pattern: '^t=[0-9]+(,v1=[0-9a-f]{64}){1,2}$' },
+        example: 't=1795772205,v1=5f0c7e2a9b1d4c6e8f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e',
+      },
+    ],
+    requestBody: { required: true, content: { 'application/json': { schema: { oneOf: events } } } },
+    responses: {
+      '2XX': { description: 'received; any other answer, or none within RELAY_TIMEOUT_MS, is tried again' },
+    },
+  }
+}
