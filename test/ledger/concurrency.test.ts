@@ -9,6 +9,7 @@ import { jsapiOrder, post } from '../support/api'
 import { ledgerRecord, runAlarm, snapshot } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
 import { APPID, MCH_ID } from '../support/wechat'
 
 /** Counts the unifiedorder calls that reach WeChat, passing them through to the sandbox. */
@@ -42,6 +43,7 @@ describe('notifications for one order, all at once', () => {
   })
 
   it('20 notifications with 20 different transaction_ids → one relay, one SUCCESS; the first recorded is the only one', async () => {
+    const logs = captureLogs()
     const received = shop(200, { delayMs: 50 })
     const order = await placeOrder()
     const messages = await times(20, () => notification(order))
@@ -51,6 +53,8 @@ describe('notifications for one order, all at once', () => {
     expect(received).toHaveLength(1)
     expect(JSON.parse(received[0]?.body as string).data.transaction_id).toBe(accepted[0])
     expect((await ledgerRecord(order.out_trade_no))?.transaction_id).toBe(accepted[0])
+    const refused = logs().filter((line) => (line as { reason?: string }).reason === 'transaction_mismatch')
+    expect(refused).toHaveLength(19)
   })
 })
 
@@ -137,6 +141,7 @@ describe('placements of one out_trade_no, all at once', () => {
 
 describe('the ledger and its KV snapshot', () => {
   it('a v1 record already in KV is adopted on first use: its payment is not taken twice, nor is it lost', async () => {
+    const logs = captureLogs()
     const received = shop()
     const order = jsapiOrder()
     const no = order.out_trade_no as string
@@ -176,6 +181,8 @@ describe('the ledger and its KV snapshot', () => {
     // v1 fingerprints differ from today's when hashed from other fields; either way, no second placement.
     const placed = await post('/v1/pay/params', order)
     expect(placed.status).toBe(409)
+    expect(logs()).toContainEqual({ event: 'record_adopted', out_trade_no: no, trade_state: 'SUCCESS' })
+    expect(logs()).toContainEqual(expect.objectContaining({ event: 'notify_rejected', reason: 'transaction_mismatch' }))
   })
 
   it('an unpaid v1 record placed by the previous version is answered from its prepay_id, without WeChat', async () => {
@@ -255,6 +262,7 @@ describe('notify_url', () => {
 
 describe('relays are only delivered to a 2xx', () => {
   it('a shop answering 302 is not delivered: WeChat hears FAIL and the redirect is not followed', async () => {
+    const logs = captureLogs()
     const followed: string[] = []
     route('shop.test', () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/x' } }))
     route('elsewhere.test', (request) => {
@@ -268,5 +276,12 @@ describe('relays are only delivered to a 2xx', () => {
     const record = await ledgerRecord(order.out_trade_no)
     expect(record).toMatchObject({ trade_state: 'SUCCESS', relay_error: expect.stringContaining('302') })
     expect(record).not.toHaveProperty('relayed_at')
+    expect(logs()).toContainEqual(
+      expect.objectContaining({
+        event: 'notify_rejected',
+        reason: 'relay_failed',
+        error: expect.stringContaining('302'),
+      }),
+    )
   })
 })

@@ -4,7 +4,7 @@
  */
 import { createScheduledController } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
-import { describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/dev'
 import { previousBeijingDay } from '../../src/reconcile'
 import { billRows, billText } from '../../src/sandbox/bill'
@@ -13,6 +13,7 @@ import { orderNo, post, sandboxPay } from '../support/api'
 import { ledgerRecord, runAlarm } from '../support/ledger'
 import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
 
 const beijingToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
 
@@ -36,6 +37,11 @@ function billIs(csv: string): void {
 const reconciliation = (fields: Record<string, string>) => post('/v1/pay/reconciliation', fields)
 
 describe('POST /v1/pay/reconciliation', () => {
+  // Every run logs its discrepancies (other tests' orders among them); the tests read the report.
+  beforeEach(() => {
+    captureLogs()
+  })
+
   it('a payment in the bill the ledger never heard of is confirmed, recorded and relayed once', async () => {
     const received = shop()
     const order = await placeOrder()

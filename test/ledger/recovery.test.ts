@@ -3,11 +3,12 @@
  * and a shop can ask for a relay again. The ledger's alarm is run by the test (runAlarm) in place
  * of the clock; RECOVERY_SCHEDULE and RELAY_RETRY_SCHEDULE have three steps each in tests.
  */
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { post } from '../support/api'
 import { ledgerRecord, runAlarm, snapshot } from '../support/ledger'
 import { PRIMARY, passThrough, route } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop, transactionId } from '../support/payments'
+import { captureLogs } from '../support/secrets'
 import { readRequest, successReply } from '../support/wechat'
 
 /** WeChat (a strict stand-in, signed replies) says the order was paid; everything else goes to the sandbox. */
@@ -39,26 +40,15 @@ function wechatSaysPaid(
   return seen
 }
 
-/** The structured lines logged while a test runs, at `level`. */
-function logged(level: 'info' | 'warn' | 'error'): () => Record<string, unknown>[] {
-  const spy = vi.spyOn(console, level)
-  onTestFinished(() => spy.mockRestore())
-  return () =>
-    spy.mock.calls.flatMap(([line]) => {
-      try {
-        return [JSON.parse(String(line))]
-      } catch {
-        return []
-      }
-    })
-}
+type Line = Record<string, unknown>
+const lines = (logs: () => unknown[]) => logs() as Line[]
 
 describe('orders check themselves until settled', () => {
   it('a payment WeChat never notified is found by the self-check and relayed once', async () => {
     const received = shop()
     const order = await placeOrder()
     const wechat = wechatSaysPaid(order)
-    const lines = logged('info')
+    const logs = captureLogs()
     expect(await runAlarm(order.out_trade_no)).toBe(true)
     expect(wechat.queries).toBe(1)
     expect(received).toHaveLength(1)
@@ -71,7 +61,7 @@ describe('orders check themselves until settled', () => {
       trade_state: 'SUCCESS',
       relayed_at: expect.any(String),
     })
-    expect(lines()).toContainEqual(
+    expect(lines(logs)).toContainEqual(
       expect.objectContaining({ event: 'self_check', out_trade_no: order.out_trade_no, found: 'SUCCESS, relayed' }),
     )
 
@@ -129,6 +119,7 @@ describe('orders check themselves until settled', () => {
 
 describe('relays retry on the service’s own schedule', () => {
   it('a shop down past WeChat’s retries gets the payment once it is back, exactly once', async () => {
+    const logs = captureLogs()
     const down = shop(500)
     const order = await placeOrder()
     const message = await notification(order)
@@ -148,19 +139,23 @@ describe('relays retry on the service’s own schedule', () => {
     while (await runAlarm(order.out_trade_no)) {}
     expect((await deliver(message)).text).toBe(SUCCESS_XML)
     expect(up).toHaveLength(1)
+    expect(lines(logs).filter((line) => line.event === 'relay_retry')).toEqual([
+      expect.objectContaining({ relay: 'payment', attempt: 1, delivered: false }),
+      expect.objectContaining({ relay: 'payment', attempt: 2, delivered: true }),
+    ])
   })
 
   it('when the schedule is spent the order is marked relay-failed, logged once, and redelivery still works', async () => {
+    const logs = captureLogs()
     const down = shop(503)
     const order = await placeOrder()
     expect((await deliver(await notification(order))).text).toContain('FAIL')
-    const errors = logged('error')
     for (let i = 0; i < 8; i++) await runAlarm(order.out_trade_no)
     expect(down).toHaveLength(4) // the notification's relay, then three retries
     const record = await ledgerRecord(order.out_trade_no)
     expect(record).toMatchObject({ relay_failed_at: expect.any(String), relay_failures: 4 })
     expect(record).not.toHaveProperty('relayed_at')
-    const spent = errors().filter((line) => line.event === 'relay_schedule_spent')
+    const spent = lines(logs).filter((line) => line.event === 'relay_schedule_spent')
     expect(spent).toEqual([
       expect.objectContaining({ out_trade_no: order.out_trade_no, relay: 'payment', attempts: 3 }),
     ])

@@ -10,6 +10,7 @@ import { orderNo, post, sandboxPay } from '../support/api'
 import { ledgerRecord } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
 import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
 
 /** A paid order of `total` fen whose payment the shop has received; `relays` collects what follows. */
@@ -210,6 +211,7 @@ describe('POST /v1/pay/refund, end to end', () => {
   })
 
   it('a transport failure holds the refund: the same out_refund_no retried later refunds once', async () => {
+    const logs = captureLogs()
     const order = await paidOrder(100)
     const out_refund_no = refundNo()
     route(PRIMARY, () => new Response('busy', { status: 503 }))
@@ -229,6 +231,9 @@ describe('POST /v1/pay/refund, end to end', () => {
     const retried = await post('/v1/pay/refund', { out_trade_no: order.out_trade_no, out_refund_no, refund_fee: 80 })
     expect(retried.status).toBe(200)
     expect(retried.body.data.refund_status).toBe('PROCESSING')
+    expect(logs()).toContainEqual(
+      expect.objectContaining({ event: 'refund_not_accepted', out_refund_no, kind: 'upstream', held: true }),
+    )
   })
 
   it('refundQuery for a refund WeChat does not know → 404 REFUNDNOTEXIST', async () => {
@@ -255,6 +260,7 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
   }
 
   it('claiming SUCCESS while refundquery says PROCESSING: FAIL, nothing recorded, nothing relayed', async () => {
+    const logs = captureLogs()
     const refund = await refunding()
     const reply = await deliverRefundNotice(
       await refundNotice(noticeFields(refund, refund.out_refund_no, refund.refund_id)),
@@ -262,6 +268,9 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
     expect(reply).toContain('FAIL')
     expect(refund.relays).toHaveLength(0)
     expect((await ledgerRecord(refund.out_trade_no))?.refunds?.[0]?.refund_status).toBe('PROCESSING')
+    expect(logs()).toContainEqual(
+      expect.objectContaining({ event: 'refund_notify_rejected', reason: 'not_confirmed', confirmed: 'PROCESSING' }),
+    )
   })
 
   it('20 copies of a genuine notification at once → one relay', async () => {
@@ -283,24 +292,37 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
   it.each([
     [
       'req_info that is not base64',
+      'undecryptable',
       async () => encode({ return_code: 'SUCCESS', appid: APPID, mch_id: MCH_ID, req_info: '%%%' }),
     ],
     [
       'req_info encrypted with another key',
+      'undecryptable',
       async (f: Record<string, string>) => refundNotice(f, { key: 'x'.repeat(32) }),
     ],
-    ['another merchant', async (f: Record<string, string>) => refundNotice(f, { mchId: '1900000109' })],
-    ['an unknown refund', async (f: Record<string, string>) => refundNotice({ ...f, out_refund_no: refundNo() })],
-    ['garbage', async () => 'not xml'],
-  ])('%s → FAIL, nothing relayed', async (_case, build) => {
+    [
+      'another merchant',
+      'wrong_merchant',
+      async (f: Record<string, string>) => refundNotice(f, { mchId: '1900000109' }),
+    ],
+    [
+      'an unknown refund',
+      'unknown_refund',
+      async (f: Record<string, string>) => refundNotice({ ...f, out_refund_no: refundNo() }),
+    ],
+    ['garbage', 'unparsable', async () => 'not xml'],
+  ])('%s → FAIL (logged as %s), nothing relayed', async (_case, reason, build) => {
+    const logs = captureLogs()
     const refund = await refunding()
     const reply = await deliverRefundNotice(await build(noticeFields(refund, refund.out_refund_no, refund.refund_id)))
     expect(reply).toMatch(/^<xml><return_code><!\[CDATA\[FAIL\]\]><\/return_code>/)
     expect(refund.relays).toHaveLength(0)
     expect((await ledgerRecord(refund.out_trade_no))?.refunds?.[0]?.refund_status).toBe('PROCESSING')
+    expect(logs()).toContainEqual(expect.objectContaining({ event: 'refund_notify_rejected', reason }))
   })
 
   it('refundquery reporting another refund_fee than was asked is refused and logged', async () => {
+    const logs = captureLogs()
     const refund = await refunding()
     route(PRIMARY, async (request) => {
       if (!new URL(request.url).pathname.endsWith('/pay/refundquery')) return passThrough(request)
@@ -320,5 +342,13 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
     )
     expect(reply).toContain('FAIL')
     expect(refund.relays).toHaveLength(0)
+    expect(logs()).toContainEqual(
+      expect.objectContaining({
+        event: 'refund_mismatch',
+        out_refund_no: refund.out_refund_no,
+        reported: 99,
+        recorded: 30,
+      }),
+    )
   })
 })

@@ -66,7 +66,9 @@ export function watchForSecrets(): void {
       const line = args.map((arg) => (typeof arg === 'string' ? arg : safeJson(arg))).join(' ')
       seen.push(line)
       captured?.push(line)
-      if (echo) original(...args)
+      // The service's info lines narrate normal operation (a payment recorded, a retry run):
+      // checked like every line, printed only when they are warnings or errors.
+      if (echo && (method === 'warn' || method === 'error')) original(...args)
     }
   }
   const worker = exports.default

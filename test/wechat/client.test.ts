@@ -11,6 +11,7 @@ import { PayError } from '../../src/errors'
 import { createClient, isWechatHost, type Transport } from '../../src/wechat/client'
 import { verify } from '../../src/wechat/sign'
 import { decode } from '../../src/wechat/xml'
+import { captureLogs } from '../support/secrets'
 import { KEY, successReply } from '../support/wechat'
 
 const WECHAT = {
@@ -96,6 +97,7 @@ describe('/secapi/* and the client certificate', () => {
   })
 
   it('falls back to the backup domain through certFetch too', async () => {
+    const logs = captureLogs()
     const plain = unused()
     const cert = counted((_, n) =>
       n === 1 ? Promise.reject(new TypeError('connection reset')) : successReply(ACCEPTED),
@@ -107,6 +109,14 @@ describe('/secapi/* and the client certificate', () => {
       'https://api2.mch.weixin.qq.com/secapi/pay/refund',
     ])
     expect(plain.urls).toEqual([])
+    expect(logs()).toEqual([
+      {
+        event: 'wechat_transport_failure',
+        path: '/secapi/pay/refund',
+        base: 'https://api.mch.weixin.qq.com',
+        reason: 'network error',
+      },
+    ])
   })
 
   it('goes over plain fetch to any other base (sandbox, simulator), with or without certFetch', async () => {
@@ -197,6 +207,7 @@ describe('bill', () => {
   })
 
   it('is a WeChat error for a signed result_code FAIL reply, and refuses one that does not verify', async () => {
+    const logs = captureLogs()
     const signedFail = counted(() =>
       successReply({ result_code: 'FAIL', err_code: 'SYSTEMERROR', err_code_des: '系统错误' }),
     )
@@ -217,9 +228,13 @@ describe('bill', () => {
       }),
     )
     expect(refused.failure.kind).toBe('upstream')
+    expect(logs()).toEqual([
+      { event: 'wechat_reply_rejected', path: '/pay/downloadbill', reason: 'signature does not verify' },
+    ])
   })
 
   it('tries the backup domain when the main one fails', async () => {
+    const logs = captureLogs()
     const plain = counted((_, n) => (n === 1 ? new Response('bad gateway', { status: 502 }) : new Response(CSV)))
     const reply = await createClient({ config: config(SIMULATOR), fetch: plain.transport }).bill({
       bill_date: '20261128',
@@ -227,6 +242,9 @@ describe('bill', () => {
     })
     expect(reply.kind).toBe('bill')
     expect(plain.urls).toEqual(['http://sim.test/pay/downloadbill', 'http://sim2.test/pay/downloadbill'])
+    expect(logs()).toEqual([
+      { event: 'wechat_transport_failure', path: '/pay/downloadbill', base: 'http://sim.test', reason: 'HTTP 502' },
+    ])
   })
 
   it('refuses a bill_date that is not yyyyMMdd before sending', async () => {
