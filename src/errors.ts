@@ -54,11 +54,14 @@ const WECHAT_STATUS: Record<string, ErrorStatus> = {
   OUT_TRADE_NO_USED: 409,
   INVALID_REQUEST: 409,
   OUT_REFUND_NO_USED: 409,
+  REFUND_FEE_MISMATCH: 409,
   REFUNDNOTEXIST: 404,
   // "Try again later" (reference §3.3; refunds §1.4): the same request may succeed.
   SYSTEMERROR: 503,
   BIZERR_NEED_RETRY: 503,
   FREQUENCY_LIMITED: 503,
+  ORDER_NOT_READY: 503,
+  INVALID_REQ_TOO_MUCH: 503,
 }
 
 /** The one mapping from a failure to what the caller sees. */
