@@ -29,7 +29,8 @@ if (!CHROMIUM) {
     it.skip('skipped: no Chromium found (install it with `apt-get install -y chromium`, or set CHROMIUM_PATH)', () => {})
   })
 } else {
-  describe('the checkout page in Chromium', () => {
+  // The cases share one wrangler dev and one browser, each in its own page, side by side.
+  describe.concurrent('the checkout page in Chromium', () => {
     let origin = ''
     let server: { stop: () => Promise<void> } | undefined
     let browser: Browser | undefined
