@@ -6,7 +6,6 @@ interface Secrets {
   WXPAY_API_KEY?: string
   API_TOKENS?: string
   NOTIFY_SECRET?: string
-  PUBLIC_URL?: string
   WXPAY_TIMEOUT_MS?: string
   RELAY_TIMEOUT_MS?: string
   RECOVERY_SCHEDULE?: string

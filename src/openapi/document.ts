@@ -5,34 +5,10 @@
  * code comes from the one mapping in errors.ts, so the document cannot drift from the service.
  */
 import * as z from 'zod/mini'
-import { describe, type FailureKind } from '../errors'
+import { ERROR_BODY, EVERY_JSON_ROUTE, errorResponses } from './errors'
 import { RELAY_EVENTS, ROUTES, type RouteDoc } from './routes'
 
 type Json = Record<string, unknown>
-
-/** Failures every route behind the bearer token can answer. */
-const EVERY_JSON_ROUTE: readonly FailureKind[] = [
-  'params',
-  'unauthorized',
-  'methodNotAllowed',
-  'tooLarge',
-  'config',
-  'internal',
-]
-
-const ERROR_BODY: Json = {
-  type: 'object',
-  required: ['error'],
-  additionalProperties: false,
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      additionalProperties: false,
-      properties: { code: { type: 'string' }, message: { type: 'string', description: 'says what to fix' } },
-    },
-  },
-}
 
 const XML_REPLY = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
 
@@ -88,7 +64,7 @@ function operation(route: RouteDoc): Json {
           description: 'the body is over 16 KB (FAIL XML)',
           content: { 'text/xml': { schema: { type: 'string' } } },
         },
-        ...errors(['methodNotAllowed'], []),
+        ...errorResponses(['methodNotAllowed'], []),
       },
     }
   }
@@ -119,42 +95,9 @@ function operation(route: RouteDoc): Json {
           },
         },
       }),
-      ...errors([...EVERY_JSON_ROUTE, ...route.failures], route.wechatCodes),
+      ...errorResponses([...EVERY_JSON_ROUTE, ...route.failures], route.wechatCodes),
     },
   }
-}
-
-/** Error responses by status, each with the codes errors.ts gives that status. */
-function errors(kinds: readonly FailureKind[], wechatCodes: readonly string[]): Json {
-  const byStatus = new Map<number, string[]>()
-  const add = (status: number, code: string) => byStatus.set(status, [...(byStatus.get(status) ?? []), code])
-  for (const kind of kinds) {
-    const { status, body } = describe({ kind, message: '' })
-    add(status, body.error.code)
-  }
-  for (const errCode of wechatCodes) add(describe({ kind: 'wechat', errCode, message: '' }).status, errCode)
-  // Any other WeChat err_code (NOAUTH, NOTENOUGH, …) is passed on with 502.
-  const otherWechat = wechatCodes.length > 0
-  const responses: Json = {}
-  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const open = status === 502 && otherWechat
-    const code = open ? { type: 'string', examples: codes } : { enum: codes }
-    responses[status] = {
-      description: open ? `${codes.join(', ')}, or another WeChat err_code` : codes.join(', '),
-      content: {
-        'application/json': {
-          schema: { ...ERROR_BODY, properties: { error: withCode(code) } },
-          example: { error: { code: codes[0], message: 'what went wrong and what to fix' } },
-        },
-      },
-    }
-  }
-  return responses
-}
-
-function withCode(code: Json): Json {
-  const error = (ERROR_BODY.properties as { error: Json }).error
-  return { ...error, properties: { ...(error.properties as Json), code } }
 }
 
 function relayOperation(): Json {

@@ -25,11 +25,15 @@ const TOKEN = 'browser-test-token'
 type ShopOrder = { out_trade_no: string; total_fee: number }
 
 if (!CHROMIUM) {
+  const why =
+    'browser test skipped: no Chromium found (install it with `apt-get install -y chromium`, or set CHROMIUM_PATH)'
+  console.warn(why)
   describe('the checkout page in Chromium', () => {
-    it.skip('skipped: no Chromium found (install it with `apt-get install -y chromium`, or set CHROMIUM_PATH)', () => {})
+    it.skip(why, () => {})
   })
 } else {
-  describe('the checkout page in Chromium', () => {
+  // The cases share one wrangler dev and one browser, each in its own page, side by side.
+  describe.concurrent('the checkout page in Chromium', () => {
     let origin = ''
     let server: { stop: () => Promise<void> } | undefined
     let browser: Browser | undefined

@@ -9,6 +9,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { describe, expect, it } from 'vitest'
 import { openapiDocument } from '../../src/openapi/document'
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the document or the service holds
 type Json = Record<string, any>
 const document = openapiDocument() as Json
 

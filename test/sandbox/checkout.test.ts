@@ -11,6 +11,7 @@ import { sign } from '../../src/wechat/sign'
 import { TEST_BINDINGS } from '../support/bindings'
 import { KEY, SANDBOX } from './client'
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the document or the service holds
 type Json = Record<string, any>
 
 async function call(path: string, body?: unknown): Promise<{ status: number; text: string; json: Json; type: string }> {

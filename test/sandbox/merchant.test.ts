@@ -1,16 +1,16 @@
 /** The stand-in shop at /sandbox/merchant: relay signatures, failure on demand, the last 20 deliveries. */
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
-import { hmacSha256Hex } from '../../src/wechat/sign'
+import { signatureHeader } from '../../src/relay'
 import { TEST_BINDINGS } from '../support/bindings'
 import { SANDBOX } from './client'
 
 const SECRET = TEST_BINDINGS.NOTIFY_SECRET
 
-/** A relay as the service signs it: `t=<seconds>,v1=<hex HMAC-SHA256(secret, "t.body")>`. */
-async function signature(body: string, options: { t?: number; secret?: string } = {}): Promise<string> {
+/** A relay header as the service signs it (src/relay.ts): `t=<seconds>,v1=<hex HMAC-SHA256(secret, "t.body")>`. */
+function signature(body: string, options: { t?: number; secret?: string } = {}): Promise<string> {
   const { t = Math.floor(Date.now() / 1000), secret = SECRET } = options
-  return `t=${t},v1=${await hmacSha256Hex(secret, `${t}.${body}`)}`
+  return signatureHeader([secret], body, t)
 }
 
 type Delivery = { received_at: string; signature_valid: boolean; body: unknown }

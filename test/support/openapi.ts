@@ -8,6 +8,7 @@ import { expect } from 'vitest'
 import { openapiDocument } from '../../src/openapi/document'
 import type { Reply } from './api'
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the document or the service holds
 type Json = Record<string, any>
 
 /** The schema the document gives `path`'s reply with `status`, and its media type. */
