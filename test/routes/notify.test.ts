@@ -1,14 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { sign } from '../../src/wechat/sign'
-import { encode } from '../../src/wechat/xml'
 import { orderNo, post, sandboxPay } from '../support/api'
 import { ledgerRecord } from '../support/ledger'
 import { PRIMARY, passThrough, route } from '../support/net'
 import { deliver, notification, placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
 import { verifyRelay } from '../support/relay'
 import { captureLogs } from '../support/secrets'
-import { KEY, readRequest, successReply } from '../support/wechat'
+import { readRequest, successReply } from '../support/wechat'
 
 /** The structured lines the service logs while a test runs. */
 function captureWarnings(): () => Record<string, unknown>[] {
