@@ -20,7 +20,10 @@ const Delivery = z.object({ received_at: z.string(), signature_valid: z.boolean(
 const Deliveries = z.array(Delivery)
 type Delivery = z.infer<typeof Delivery>
 
-/** `POST /merchant` (append `?fail=1` to answer 500 and make the service retry) and `GET /merchant`. */
+/**
+ * `POST /merchant` and `GET /merchant`. Append `?fail=1` to answer 500 always, or
+ * `?fail_until=<unix seconds>` to answer 500 until then (a shop that is down, then back).
+ */
 export const merchant = new Hono<SandboxEnv>()
 
 merchant.post('/merchant', async (c) => {
@@ -36,6 +39,8 @@ merchant.post('/merchant', async (c) => {
     return jsonError(400, 'wxPayError.signature', problem)
   }
   if (c.req.query('fail') === '1') return c.json({ received: false, reason: 'asked to fail with ?fail=1' }, 500)
+  const until = Number(c.req.query('fail_until'))
+  if (until > now() / 1000) return c.json({ received: false, reason: `down until ${until} (?fail_until)` }, 500)
   return c.json({ received: true })
 })
 

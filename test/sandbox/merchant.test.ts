@@ -72,6 +72,14 @@ describe('POST /sandbox/merchant', () => {
     expect((await received())[0]).toMatchObject({ signature_valid: true })
   })
 
+  it('answers 500 until the time ?fail_until names, then 200 (a shop that is down, then back)', async () => {
+    const body = '{"down":true}'
+    const later = Math.floor(Date.now() / 1000) + 60
+    expect((await relay(body, await signature(body), `?fail_until=${later}`)).status).toBe(500)
+    const earlier = Math.floor(Date.now() / 1000) - 1
+    expect((await relay(body, await signature(body), `?fail_until=${earlier}`)).status).toBe(200)
+  })
+
   it('accepts a relay signed 299 s ago', async () => {
     const body = '{"late":true}'
     const t = Math.floor(Date.now() / 1000)
