@@ -16,7 +16,13 @@ const KEY = 'sandbox:merchant:received'
 const KEEP = 20
 const MAX_BODY = 64 * 1024
 
-const Delivery = z.object({ received_at: z.string(), signature_valid: z.boolean(), body: z.unknown() })
+const Delivery = z.object({
+  received_at: z.string(),
+  signature_valid: z.boolean(),
+  /** The HTTP status the stand-in answered (400 bad signature, 500 asked to fail, 200). */
+  answered: z.optional(z.int()),
+  body: z.unknown(),
+})
 const Deliveries = z.array(Delivery)
 type Delivery = z.infer<typeof Delivery>
 
@@ -31,16 +37,22 @@ merchant.post('/merchant', async (c) => {
   if (raw.length > MAX_BODY) return jsonError(413, 'wxPayError.tooLarge', `body is larger than ${MAX_BODY} characters`)
   const header = c.req.header(SIGNATURE_HEADER)
   const valid = await verifyRelay(raw, header, loadConfig(c.env).notifySecrets, { now: now() })
-  await remember(c.var.kv, { received_at: new Date(now()).toISOString(), signature_valid: valid, body: parse(raw) })
+  const until = Number(c.req.query('fail_until'))
+  const failing = c.req.query('fail') === '1' || until > now() / 1000
+  const answered = !valid ? 400 : failing ? 500 : 200
+  await remember(c.var.kv, {
+    received_at: new Date(now()).toISOString(),
+    signature_valid: valid,
+    answered,
+    body: parse(raw),
+  })
   if (!valid) {
     const problem = header
       ? `${SIGNATURE_HEADER} does not verify: want t=<seconds>,v1=<hex HMAC-SHA256(NOTIFY_SECRET, "<t>.<raw body>")> within ${TOLERANCE_SECONDS} s`
       : `missing ${SIGNATURE_HEADER} header`
     return jsonError(400, 'wxPayError.signature', problem)
   }
-  if (c.req.query('fail') === '1') return c.json({ received: false, reason: 'asked to fail with ?fail=1' }, 500)
-  const until = Number(c.req.query('fail_until'))
-  if (until > now() / 1000) return c.json({ received: false, reason: `down until ${until} (?fail_until)` }, 500)
+  if (failing) return c.json({ received: false, reason: 'asked to fail (?fail=1 or ?fail_until)' }, 500)
   return c.json({ received: true })
 })
 

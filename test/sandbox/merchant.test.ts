@@ -76,8 +76,10 @@ describe('POST /sandbox/merchant', () => {
     const body = '{"down":true}'
     const later = Math.floor(Date.now() / 1000) + 60
     expect((await relay(body, await signature(body), `?fail_until=${later}`)).status).toBe(500)
+    expect((await received())[0]).toMatchObject({ signature_valid: true, answered: 500 })
     const earlier = Math.floor(Date.now() / 1000) - 1
     expect((await relay(body, await signature(body), `?fail_until=${earlier}`)).status).toBe(200)
+    expect((await received())[0]).toMatchObject({ signature_valid: true, answered: 200 })
   })
 
   it('accepts a relay signed 299 s ago', async () => {
