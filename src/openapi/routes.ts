@@ -147,7 +147,7 @@ export const ROUTES: readonly RouteDoc[] = [
       example: { out_trade_no: order.out_trade_no, trade_state: 'CLOSED' },
     },
     failures: ['upstream', 'timeout'],
-    wechatCodes: ['ORDERPAID', 'ORDERNOTEXIST', 'SYSTEMERROR'],
+    wechatCodes: ['ORDERPAID', 'ORDERCLOSED', 'ORDERNOTEXIST', 'SYSTEMERROR'],
   },
   {
     path: '/v1/pay/notify',

@@ -56,7 +56,8 @@ async function placeOrder(tradeType) {
 async function waitForShop(outTradeNo) {
   show('confirming', 'Confirming the payment with the shop…')
   for (let i = 0; i < 60; i++) {
-    const reply = await (await fetch('/sandbox/shop/orders/' + encodeURIComponent(outTradeNo))).json()
+    // A failed poll is only a missed look: the next one asks again.
+    const reply = await fetch('/sandbox/shop/orders/' + encodeURIComponent(outTradeNo)).then((r) => r.json(), () => ({}))
     if (reply.data && reply.data.paid) return show('paid', 'Paid')
     await new Promise((resolve) => setTimeout(resolve, 500))
   }

@@ -4,6 +4,7 @@ import { env, exports } from 'cloudflare:workers'
 import worker from '../../src/dev'
 import { TOKEN } from './bindings'
 import { SERVICE } from './net'
+import { documentedReply, expectDocumented } from './openapi'
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the service answers
 export type Reply = { status: number; body: any; headers: Headers }
@@ -41,7 +42,10 @@ export async function post(
   try {
     parsed = JSON.parse(text)
   } catch {}
-  return { status: response.status, body: parsed, headers: response.headers }
+  const reply = { status: response.status, body: parsed, headers: response.headers }
+  // Every reply a route test sees must be one the OpenAPI document describes.
+  if (documentedReply(path, 200) || documentedReply(path, 400)) expectDocumented(path, reply)
+  return reply
 }
 
 let counter = 0

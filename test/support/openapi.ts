@@ -19,12 +19,19 @@ export function documentedReply(path: string, status: number): { type: string; s
   return type ? { type, schema: media.schema } : undefined
 }
 
+const validators = new Map<Json, Validator>()
+
 /** Asserts that `reply` is what the document says `path` answers with that status. */
 export function expectDocumented(path: string, reply: Reply): void {
   const documented = documentedReply(path, reply.status)
   expect(documented, `${path} documents no ${reply.status} reply`).toBeDefined()
   const { type, schema } = documented as { type: string; schema: Json }
   expect(reply.headers.get('content-type') ?? '').toContain(type)
-  const result = new Validator(schema, '2020-12', false).validate(reply.body)
+  let validator = validators.get(schema)
+  if (!validator) {
+    validator = new Validator(schema, '2020-12', false)
+    validators.set(schema, validator)
+  }
+  const result = validator.validate(reply.body)
   expect(result.errors, `${path} ${reply.status}: ${JSON.stringify(reply.body).slice(0, 300)}`).toEqual([])
 }
