@@ -7,7 +7,8 @@
  * encrypted with the API key, so a decrypted notice is only a hint the ledger confirms with
  * refundquery before anything is recorded (refunds reference §3).
  */
-import { type Context, Hono } from 'hono'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
 import { ledgerOf } from '../ledger/stub'
