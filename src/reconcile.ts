@@ -10,7 +10,7 @@ import { loadConfig } from './config'
 import { fail, PayError } from './errors'
 import { isFinalRefund, type OrderRecord } from './ledger/record'
 import { keys } from './ledger/snapshot'
-import { ledgerOf } from './ledger/stub'
+import { ledgerOf, unwrap } from './ledger/stub'
 import { type Bill, BillError, type BillPayment, type BillRefund, parseBill } from './wechat/bill'
 import { type Client, createClient } from './wechat/client'
 
@@ -81,7 +81,7 @@ export async function reconcile(env: Env, billDate: string): Promise<Report> {
     }
   }
   for (const outTradeNo of await listed(env.ORDERS, keys.paidPrefix(billDate))) {
-    const record = await ledgerOf(env, outTradeNo).get(outTradeNo)
+    const record = unwrap(await ledgerOf(env, outTradeNo).get(outTradeNo))
     if (!record?.payment || record.payment.time_end.slice(0, 8) !== billDate) continue
     report.totals.ledger.payments += 1
     report.totals.ledger.payment_fee += record.total_fee
@@ -95,7 +95,7 @@ export async function reconcile(env: Env, billDate: string): Promise<Report> {
     }
   }
   for (const outTradeNo of await listed(env.ORDERS, keys.relayFailedPrefix)) {
-    const record = await ledgerOf(env, outTradeNo).get(outTradeNo)
+    const record = unwrap(await ledgerOf(env, outTradeNo).get(outTradeNo))
     if (record) report.relay_failed.push({ out_trade_no: outTradeNo, relays: failedRelays(record) })
   }
   await env.ORDERS.put(keys.reconciliation(billDate), JSON.stringify(report))
@@ -111,7 +111,7 @@ export function previousBeijingDay(now: number): string {
 async function checkPayment(env: Env, wechat: Client, row: BillPayment, report: Report): Promise<void> {
   const no = row.out_trade_no
   const ledger = ledgerOf(env, no)
-  let record = await ledger.get(no)
+  let record = unwrap(await ledger.get(no))
   const billed = { transaction_id: row.transaction_id, total_fee: row.total_fee, trade_state: row.trade_state }
   if (!record) {
     report.discrepancies.push({ kind: 'unknown_order', out_trade_no: no, bill: billed, ledger: null })
@@ -127,7 +127,7 @@ async function checkPayment(env: Env, wechat: Client, row: BillPayment, report: 
       const reply = await wechat.call('/pay/orderquery', { out_trade_no: no })
       await ledger.learnQuery(no, { ...reply })
     })
-    record = await ledger.get(no)
+    record = unwrap(await ledger.get(no))
     if (record?.payment) report.fixed.push({ kind: 'payment_recorded', out_trade_no: no })
     else {
       report.discrepancies.push({
@@ -154,7 +154,7 @@ async function checkRefund(env: Env, wechat: Client, row: BillRefund, report: Re
   const ledger = ledgerOf(env, no)
   const billed = { out_refund_no: row.out_refund_no, refund_fee: row.refund_fee, refund_status: row.refund_status }
   const find = (record: OrderRecord | null) => record?.refunds?.find((r) => r.out_refund_no === row.out_refund_no)
-  let record = await ledger.get(no)
+  let record = unwrap(await ledger.get(no))
   if (!record) {
     report.discrepancies.push({
       kind: 'unknown_order',
@@ -172,7 +172,7 @@ async function checkRefund(env: Env, wechat: Client, row: BillRefund, report: Re
       const reply = await wechat.call('/pay/refundquery', { out_refund_no: row.out_refund_no })
       await ledger.learnRefunds(no, { ...reply })
     })
-    record = await ledger.get(no)
+    record = unwrap(await ledger.get(no))
     refund = find(record)
     if (refund && refund.refund_status !== before) {
       report.fixed.push({ kind: 'refund_recorded', out_trade_no: no, out_refund_no: row.out_refund_no })

@@ -9,7 +9,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { type Config, loadConfig } from '../config'
-import { type Failure, fail, PayError } from '../errors'
+import { type Failure, PayError } from '../errors'
 import { type RelayEvent, type RelayResult, relay } from '../relay'
 import { type Client, createClient } from '../wechat/client'
 import { amount } from '../wechat/order'
@@ -78,6 +78,7 @@ export type RefundAnswer = {
 
 /** Why a notification was not taken; each is logged, and WeChat is told to retry (FAIL). */
 export type Refusal =
+  | 'internal'
   | 'unknown_order'
   | 'unknown_refund'
   | 'amount_mismatch'
@@ -109,8 +110,8 @@ export class OrderLedger extends DurableObject<Env> {
   // ---- RPC: reading ----------------------------------------------------------------------------
 
   /** The record, or `null` when this service has none for the order. */
-  async get(outTradeNo: string): Promise<OrderRecord | null> {
-    return this.load(outTradeNo)
+  async get(outTradeNo: string): Promise<Result<OrderRecord | null>> {
+    return this.open(outTradeNo)
   }
 
   // ---- RPC: placing ----------------------------------------------------------------------------
@@ -120,7 +121,9 @@ export class OrderLedger extends DurableObject<Env> {
    * fingerprint is OUT_TRADE_NO_USED without reaching WeChat; a paid or closed order is refused.
    */
   async place(request: PlaceRequest): Promise<Result<OrderRecord>> {
-    const existing = await this.load(request.out_trade_no)
+    const opened = await this.open(request.out_trade_no)
+    if (!opened.ok) return opened
+    const existing = opened.value
     const no = request.out_trade_no
     if (this.placing) {
       if (request.fingerprints.includes(this.placing.fingerprint)) return this.placing.done
@@ -153,8 +156,9 @@ export class OrderLedger extends DurableObject<Env> {
    * `null` when this service has no record of the order.
    */
   async learnQuery(outTradeNo: string, reply: Fields): Promise<Result<OrderRecord | null>> {
-    const record = await this.load(outTradeNo)
-    if (!record) return { ok: true, value: null }
+    const opened = await this.open(outTradeNo)
+    if (!opened.ok || !opened.value) return opened
+    const record = opened.value
     const learned = await this.learn(record, reply, 'orderquery')
     if (!learned.ok) return learned
     // A payment found by a query reaches the shop like a notified one, without holding up the query.
@@ -163,11 +167,11 @@ export class OrderLedger extends DurableObject<Env> {
   }
 
   /** WeChat closed the order (closeorder SUCCESS). A payment recorded meanwhile outranks it. */
-  async learnClosed(outTradeNo: string): Promise<OrderRecord | null> {
-    const record = await this.load(outTradeNo)
-    if (!record) return null
+  async learnClosed(outTradeNo: string): Promise<Result<OrderRecord | null>> {
+    const opened = await this.open(outTradeNo)
+    if (!opened.ok || !opened.value) return opened
     await this.update({ trade_state: 'CLOSED' })
-    return this.record ?? null
+    return { ok: true, value: this.record ?? null }
   }
 
   /**
@@ -175,7 +179,8 @@ export class OrderLedger extends DurableObject<Env> {
    * payment (or already had it); a notification arriving while a relay is in flight waits for it.
    */
   async notifyPayment(payment: Payment): Promise<Outcome> {
-    await this.load(payment.out_trade_no)
+    const opened = await this.open(payment.out_trade_no)
+    if (!opened.ok) return unreadable(payment.out_trade_no)
     const accepted = await this.acceptPayment(payment, 'notification')
     if (!accepted.ok) return accepted
     return this.deliver(PAYMENT)
@@ -183,8 +188,8 @@ export class OrderLedger extends DurableObject<Env> {
 
   /** What a verified refundquery reply says; refunds reaching a final state are relayed in the background. */
   async learnRefunds(outTradeNo: string, reply: Fields): Promise<Result<OrderRecord | null>> {
-    const record = await this.load(outTradeNo)
-    if (!record) return { ok: true, value: null }
+    const opened = await this.open(outTradeNo)
+    if (!opened.ok || !opened.value) return opened
     let query: RefundQuery
     try {
       query = refundQueryOf(reply)
@@ -205,7 +210,9 @@ export class OrderLedger extends DurableObject<Env> {
    * with refundquery (a signed reply) before anything is recorded, then relayed once.
    */
   async notifyRefund(notice: { out_trade_no: string; out_refund_no: string; refund_status: string }): Promise<Outcome> {
-    const record = await this.load(notice.out_trade_no)
+    const opened = await this.open(notice.out_trade_no)
+    if (!opened.ok) return unreadable(notice.out_trade_no)
+    const record = opened.value
     const detail = { out_trade_no: notice.out_trade_no, out_refund_no: notice.out_refund_no }
     if (!record) return { ok: false, reason: 'unknown_order', message: 'order unknown', detail }
     const known = record.refunds?.find((refund) => refund.out_refund_no === notice.out_refund_no)
@@ -244,7 +251,9 @@ export class OrderLedger extends DurableObject<Env> {
    * money) before WeChat is asked, so concurrent refunds can never add up past what was paid.
    */
   async requestRefund(request: RefundRequest): Promise<Result<RefundAnswer>> {
-    const record = await this.load(request.out_trade_no)
+    const opened = await this.open(request.out_trade_no)
+    if (!opened.ok) return opened
+    const record = opened.value
     const no = request.out_trade_no
     if (!record) return { ok: false, failure: { kind: 'noRecord', message: `no record of order ${no}` } }
     const notifyUrl = request.notify_url ?? record.notify_url
@@ -291,7 +300,9 @@ export class OrderLedger extends DurableObject<Env> {
    * lost its data). Joins a relay already in flight rather than start a second one.
    */
   async redeliver(outTradeNo: string, outRefundNo?: string): Promise<Result<RelayResult>> {
-    const record = await this.load(outTradeNo)
+    const opened = await this.open(outTradeNo)
+    if (!opened.ok) return opened
+    const record = opened.value
     if (!record) return { ok: false, failure: { kind: 'noRecord', message: `no record of order ${outTradeNo}` } }
     let key = PAYMENT
     if (outRefundNo === undefined) {
@@ -766,6 +777,21 @@ export class OrderLedger extends DurableObject<Env> {
 
   // ---- storage ---------------------------------------------------------------------------------
 
+  /**
+   * The record, loaded once per instance (on first use adopting a v1 record from KV, see
+   * README "Storage"), or the failure that stops every call: a v1 record that does not parse.
+   */
+  private async open(outTradeNo: string): Promise<Result<OrderRecord | null>> {
+    const record = await this.load(outTradeNo)
+    if (this.record === undefined) {
+      return {
+        ok: false,
+        failure: { kind: 'internal', message: `the KV record of order ${outTradeNo} is not a v1 record` },
+      }
+    }
+    return { ok: true, value: record }
+  }
+
   /** Loads the record once per instance; on first use, adopts a v1 record from KV (earlier deployments). */
   private async load(outTradeNo: string): Promise<OrderRecord | null> {
     if (this.record !== undefined) return this.record
@@ -798,8 +824,7 @@ export class OrderLedger extends DurableObject<Env> {
         this.record = null
       }
     })
-    if (this.record === undefined) throw fail('internal', `the KV record of order ${outTradeNo} is not a v1 record`)
-    return this.record
+    return this.record ?? null
   }
 
   private async update(update: OrderUpdate): Promise<void> {
@@ -885,6 +910,10 @@ function answer(record: OrderRecord, refund: Refund): RefundAnswer {
     total_fee: record.total_fee,
     refund_status: refund.refund_status,
   }
+}
+
+function unreadable(outTradeNo: string): Outcome {
+  return { ok: false, reason: 'internal', message: 'order record unreadable', detail: { out_trade_no: outTradeNo } }
 }
 
 function schedules(config: Config): Schedules {

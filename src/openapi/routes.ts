@@ -6,7 +6,15 @@
  */
 import * as z from 'zod/mini'
 import type { FailureKind } from '../errors'
-import { ParamsInput, QueryInput, UnifiedInput } from '../routes/schemas'
+import {
+  ParamsInput,
+  QueryInput,
+  ReconciliationInput,
+  RedeliverInput,
+  RefundInput,
+  RefundQueryInput,
+  UnifiedInput,
+} from '../routes/schemas'
 
 export type RouteDoc = {
   path: `/v1/pay/${string}`
@@ -53,11 +61,48 @@ export const PaymentData = z.object({
   coupons,
 })
 
+const REFUND_STATUS = z.enum(['PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE'])
+
+/** What a shop receives at its notify_url for a refund's final state (the relay's `data`). */
+export const RefundData = z.object({
+  out_trade_no: text,
+  out_refund_no: text,
+  refund_id: text,
+  transaction_id: text,
+  refund_fee: fen,
+  total_fee: fen,
+  refund_status: z.enum(['SUCCESS', 'REFUNDCLOSE', 'CHANGE']),
+  success_time: z.optional(text),
+  refund_recv_accout: z.optional(text),
+})
+
 /** The relay's event types and the schema of each one's `data`. */
 export const RELAY_EVENTS = {
   payment: PaymentData,
-  refund: z.looseObject({ out_trade_no: text }),
+  refund: RefundData,
 } as const
+
+const refundExample = {
+  out_trade_no: order.out_trade_no,
+  out_refund_no: `${order.out_trade_no}-r1`,
+  refund_id: '50300504520261130947316681267',
+}
+
+const Discrepancy = z.object({
+  kind: z.enum([
+    'unknown_order',
+    'payment_not_recorded',
+    'amount_mismatch',
+    'transaction_mismatch',
+    'missing_from_bill',
+    'refund_not_recorded',
+    'refund_amount_mismatch',
+  ]),
+  out_trade_no: text,
+  out_refund_no: z.optional(text),
+  bill: z.nullable(z.record(z.string(), z.union([z.string(), z.number()]))),
+  ledger: z.nullable(z.record(z.string(), z.union([z.string(), z.number()]))),
+})
 
 export const ROUTES: readonly RouteDoc[] = [
   {
@@ -160,6 +205,149 @@ export const ROUTES: readonly RouteDoc[] = [
         '<xml><return_code><![CDATA[SUCCESS]]></return_code><appid><![CDATA[wxd930ea5d5a258f4f]]></appid><mch_id>10000100</mch_id><nonce_str>5K8264ILTKCH16CQ2502SI8ZNMTM67VS</nonce_str><result_code>SUCCESS</result_code><openid>oUpF8uMuAJO_M2pxb1Q9zNjWeS6o</openid><is_subscribe>N</is_subscribe><trade_type>JSAPI</trade_type><bank_type>CFT</bank_type><total_fee>101</total_fee><cash_fee>101</cash_fee><fee_type>CNY</fee_type><transaction_id>4200000405202611270093844790</transaction_id><out_trade_no>demo-1795772204</out_trade_no><time_end>20261127173645</time_end><sign>…</sign></xml>',
     },
     failures: [],
+    wechatCodes: [],
+  },
+  {
+    path: '/v1/pay/refund',
+    summary: 'Refund a paid order (申请退款), once per out_refund_no',
+    description:
+      "WeChat's /secapi/pay/refund with the order's total_fee and the service's own refund notify_url. The order's ledger holds every refund not closed, so refunds never add up past total_fee, concurrently too. The same out_refund_no with the same fields is the same refund; with other fields it is 409 OUT_REFUND_NO_USED before WeChat. A refund whose answer was lost, or that WeChat says to retry, stays held: retry with the same out_refund_no. The result comes later as a `refund` relay.",
+    request: {
+      fields: RefundInput,
+      example: { out_trade_no: order.out_trade_no, out_refund_no: refundExample.out_refund_no, refund_fee: '30' },
+    },
+    reply: {
+      data: z.object({
+        out_trade_no: text,
+        out_refund_no: text,
+        refund_id: text,
+        refund_fee: fen,
+        total_fee: fen,
+        refund_status: z.enum(['PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE']),
+      }),
+      example: { ...refundExample, refund_fee: 30, total_fee: 101, refund_status: 'PROCESSING' },
+    },
+    failures: ['noRecord', 'notPaid', 'refundTooLarge', 'upstream', 'timeout'],
+    wechatCodes: [
+      'OUT_REFUND_NO_USED',
+      'REFUND_FEE_MISMATCH',
+      'INVALID_REQUEST',
+      'SYSTEMERROR',
+      'BIZERR_NEED_RETRY',
+      'FREQUENCY_LIMITED',
+      'ORDER_NOT_READY',
+      'INVALID_REQ_TOO_MUCH',
+    ],
+  },
+  {
+    path: '/v1/pay/refundQuery',
+    summary: "A refund's (or an order's refunds') state as WeChat reports it",
+    description:
+      "refundquery by out_refund_no (that refund) or out_trade_no (all of the order's), the indexed _$n fields gathered into `refunds`, amounts as integers of fen. The ledger moves forward with what it learns, and a refund reaching a final state is relayed.",
+    request: { fields: RefundQueryInput, example: { out_refund_no: refundExample.out_refund_no } },
+    reply: {
+      data: z.object({
+        out_trade_no: text,
+        transaction_id: text,
+        total_fee: fen,
+        refunds: z.array(
+          z.object({
+            out_refund_no: text,
+            refund_id: text,
+            refund_fee: fen,
+            refund_status: REFUND_STATUS,
+            success_time: z.optional(text),
+            refund_recv_accout: z.optional(text),
+          }),
+        ),
+      }),
+      example: {
+        out_trade_no: order.out_trade_no,
+        transaction_id: '4200000405202611270093844790',
+        total_fee: 101,
+        refunds: [
+          {
+            out_refund_no: refundExample.out_refund_no,
+            refund_id: refundExample.refund_id,
+            refund_fee: 30,
+            refund_status: 'SUCCESS',
+            success_time: '2026-11-29 12:00:00',
+            refund_recv_accout: '支付用户零钱',
+          },
+        ],
+      },
+    },
+    failures: ['upstream', 'timeout'],
+    wechatCodes: ['REFUNDNOTEXIST', 'SYSTEMERROR'],
+  },
+  {
+    path: '/v1/pay/notify/refund',
+    summary: "WeChat's refund notification (退款结果通知)",
+    description:
+      "Where WeChat POSTs a refund's result: unsigned XML whose req_info is AES-256-ECB encrypted with the lower-case hex MD5 of the APIv2 key. The service decrypts it strictly, checks appid and mch_id, confirms the state with refundquery (a signed reply) before recording anything, relays it (see the `relay` webhook) and answers SUCCESS only once the shop has it; otherwise FAIL, and WeChat retries.",
+    request: {
+      xml: 'WeChat Pay v2 XML (text/xml): return_code, appid, mch_id, nonce_str, req_info (base64 of AES-256-ECB)',
+      example:
+        '<xml><return_code>SUCCESS</return_code><appid><![CDATA[wxd930ea5d5a258f4f]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[TeqClE3i0mvn3DrK]]></nonce_str><req_info><![CDATA[T87GAHG17TGAHG1TGHAHAHA1Y1CIOA9UGJH1GAHV871HAGAGQYQQPOOJMXNBCXBVNMNMAJAA==]]></req_info></xml>',
+    },
+    failures: [],
+    wechatCodes: [],
+  },
+  {
+    path: '/v1/pay/redeliver',
+    summary: 'Relay a payment (or a refund) to the shop again, now',
+    description:
+      "Sends the payment relay (or, with out_refund_no, that refund's final state) again, even if it was delivered before. A relay already in flight is joined, never doubled. Not being delivered is an answer, not an error.",
+    request: { fields: RedeliverInput, example: { out_trade_no: order.out_trade_no } },
+    reply: {
+      data: z.union([
+        z.object({ delivered: z.literal(true), status: z.int() }),
+        z.object({ delivered: z.literal(false), reason: text }),
+      ]),
+      example: { delivered: true, status: 200 },
+    },
+    failures: ['noRecord', 'notPaid'],
+    wechatCodes: ['REFUNDNOTEXIST'],
+  },
+  {
+    path: '/v1/pay/reconciliation',
+    summary: 'The daily bill reconciled with the ledgers',
+    description:
+      "The report of one Beijing day (kept as reconciliation:<yyyyMMdd>, made by the daily Cron Trigger), run now if there is none yet or with refresh=1. WeChat's ALL bill is compared with every order's ledger; a payment or refund the bill shows that a ledger lacks is confirmed with orderquery/refundquery and recorded and relayed (`fixed`). A day without a bill is `bill: none`, not an error.",
+    request: { fields: ReconciliationInput, example: { bill_date: '20261129' } },
+    reply: {
+      data: z.object({
+        bill_date: text,
+        generated_at: text,
+        bill: z.enum(['found', 'none']),
+        totals: z.object({
+          bill: z.object({ payments: z.int(), payment_fee: fen, refunds: z.int(), refund_fee: fen }),
+          ledger: z.object({ payments: z.int(), payment_fee: fen }),
+        }),
+        discrepancies: z.array(Discrepancy),
+        fixed: z.array(
+          z.object({
+            kind: z.enum(['payment_recorded', 'refund_recorded']),
+            out_trade_no: text,
+            out_refund_no: z.optional(text),
+          }),
+        ),
+        relay_failed: z.array(z.object({ out_trade_no: text, relays: z.array(text) })),
+      }),
+      example: {
+        bill_date: '20261129',
+        generated_at: '2026-11-30T03:00:04.000Z',
+        bill: 'found',
+        totals: {
+          bill: { payments: 1, payment_fee: 101, refunds: 1, refund_fee: 30 },
+          ledger: { payments: 1, payment_fee: 101 },
+        },
+        discrepancies: [],
+        fixed: [],
+        relay_failed: [],
+      },
+    },
+    failures: ['upstream', 'timeout'],
     wechatCodes: [],
   },
 ]

@@ -87,7 +87,7 @@ export const pay = new Hono<Env>()
     const { wechat } = deps(c)
     const { out_trade_no } = c.var.input
     const ledger = ledgerOf(c.env, out_trade_no)
-    const record = await ledger.get(out_trade_no)
+    const record = unwrap(await ledger.get(out_trade_no))
     if (record && isPaid(record.trade_state)) {
       throw wechatError('ORDERPAID', `order ${out_trade_no} is paid and cannot be closed`)
     }
@@ -109,7 +109,7 @@ export const pay = new Hono<Env>()
       }
       throw err
     }
-    const after = record ? await ledger.learnClosed(out_trade_no) : null
+    const after = record ? unwrap(await ledger.learnClosed(out_trade_no)) : null
     if (after && isPaid(after.trade_state)) {
       throw wechatError('ORDERPAID', `order ${out_trade_no} was paid while it was being closed`)
     }

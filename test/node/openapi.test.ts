@@ -53,6 +53,11 @@ describe('the OpenAPI document', () => {
       '/v1/pay/queryOrder',
       '/v1/pay/closeOrder',
       '/v1/pay/notify',
+      '/v1/pay/refund',
+      '/v1/pay/refundQuery',
+      '/v1/pay/notify/refund',
+      '/v1/pay/redeliver',
+      '/v1/pay/reconciliation',
     ])
     const relay = document.webhooks.relay.post
     expect(relay.parameters[0]).toMatchObject({ name: 'Wxpay-Signature', in: 'header', required: true })

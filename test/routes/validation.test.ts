@@ -184,7 +184,12 @@ describe('errors are JSON, whatever goes wrong', () => {
     // A KV record from before the ledger that does not parse is never guessed at.
     expect(logs()).toEqual([
       { event: 'record_unreadable', out_trade_no: no },
-      { event: 'request_failed', path: '/v1/pay/closeOrder', kind: 'internal', error: 'internal error (PayError)' },
+      {
+        event: 'request_failed',
+        path: '/v1/pay/closeOrder',
+        kind: 'internal',
+        error: `the KV record of order ${no} is not a v1 record`,
+      },
     ])
   })
 })

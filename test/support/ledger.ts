@@ -8,8 +8,10 @@ export function ledger(outTradeNo: string) {
 }
 
 /** The order as its ledger holds it: the truth, never stale. */
-export function ledgerRecord(outTradeNo: string): Promise<OrderRecord | null> {
-  return ledger(outTradeNo).get(outTradeNo)
+export async function ledgerRecord(outTradeNo: string): Promise<OrderRecord | null> {
+  const result = await ledger(outTradeNo).get(outTradeNo)
+  if (!result.ok) throw new Error(result.failure.message)
+  return result.value
 }
 
 /** The KV snapshot of the order, and its list() metadata. */
