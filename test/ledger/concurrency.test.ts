@@ -2,10 +2,11 @@
  * One writer per order: requests that overlap in production are fired at once here, and what
  * WeChat (the sandbox) and the shop received is counted.
  */
-import { env } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/wechat/sign'
 import { jsapiOrder, post } from '../support/api'
+import { TOKEN } from '../support/bindings'
 import { ledgerRecord, runAlarm, snapshot } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
@@ -244,6 +245,26 @@ describe('the ledger and its KV snapshot', () => {
     expect(metadata).toMatchObject({ trade_state: 'SUCCESS', total_fee: 101, relayed: true, relay_failed: false })
     const listed = await env.ORDERS.list({ prefix: `order:${order.out_trade_no}` })
     expect(listed.keys[0]?.metadata).toMatchObject({ trade_state: 'SUCCESS', relayed: true })
+  })
+})
+
+describe('the fingerprint', () => {
+  it('does not depend on the hostname the request came in on: the same order by another name is the same order', async () => {
+    const calls = countPlacements()
+    const order = jsapiOrder()
+    const first = await post('/v1/pay/params', order)
+    const body = new URLSearchParams(Object.entries(order).map(([k, v]) => [k, String(v)]))
+    const other = await exports.default.fetch(
+      new Request('http://pay-internal.test/v1/pay/params', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      }),
+    )
+    expect(other.status).toBe(200)
+    const data = (await other.json<{ data: { package: string } }>()).data
+    expect(data.package).toBe(first.body.data.package)
+    expect(calls).toHaveLength(1)
   })
 })
 

@@ -117,6 +117,53 @@ describe('orders check themselves until settled', () => {
   })
 })
 
+describe('whatever order they come in', () => {
+  it('a self-check, a notification and two queries finding one payment at once → one relay, SUCCESS kept', async () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const received = shop(200, { delayMs: 20 })
+      const order = await placeOrder()
+      const wechat = wechatSaysPaid(order)
+      const message = await notification(order, { fields: { transaction_id: wechat.transaction_id } })
+      const [, notified, first, second] = await Promise.all([
+        runAlarm(order.out_trade_no),
+        deliver(message),
+        post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no }),
+        post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no }),
+      ])
+      expect(notified.text).toBe(SUCCESS_XML)
+      expect([first.body.data.trade_state, second.body.data.trade_state]).toEqual(['SUCCESS', 'SUCCESS'])
+      await vi.waitFor(async () => expect((await ledgerRecord(order.out_trade_no))?.relayed_at).toBeDefined())
+      while (await runAlarm(order.out_trade_no)) {}
+      expect(received).toHaveLength(1)
+      expect(await ledgerRecord(order.out_trade_no)).toMatchObject({
+        trade_state: 'SUCCESS',
+        transaction_id: wechat.transaction_id,
+      })
+    }
+  })
+
+  it('a stale NOTPAY from a self-check that lands after the payment moves nothing back', async () => {
+    const received = shop()
+    const order = await placeOrder()
+    expect((await deliver(await notification(order))).text).toBe(SUCCESS_XML)
+    // WeChat (the sandbox) never saw this payment: its orderquery still says NOTPAY.
+    let queries = 0
+    route(PRIMARY, (request) => {
+      if (new URL(request.url).pathname.endsWith('/pay/orderquery')) queries += 1
+      return passThrough(request)
+    })
+    while (await runAlarm(order.out_trade_no)) {}
+    expect(queries).toBe(0) // settled orders do not check themselves
+    const stale = await post('/v1/pay/queryOrder', { out_trade_no: order.out_trade_no })
+    expect(stale.body.data.trade_state).toBe('NOTPAY')
+    expect(await ledgerRecord(order.out_trade_no)).toMatchObject({
+      trade_state: 'SUCCESS',
+      relayed_at: expect.any(String),
+    })
+    expect(received).toHaveLength(1)
+  })
+})
+
 describe('relays retry on the service’s own schedule', () => {
   it('a shop down past WeChat’s retries gets the payment once it is back, exactly once', async () => {
     const logs = captureLogs()

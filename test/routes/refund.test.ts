@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { encryptRefundNotice } from '../../src/sandbox/refund-notify'
 import { encode } from '../../src/wechat/xml'
 import { orderNo, post, sandboxPay } from '../support/api'
-import { ledgerRecord } from '../support/ledger'
+import { ledgerRecord, runAlarm } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
@@ -246,6 +246,52 @@ describe('POST /v1/pay/refund, end to end', () => {
     const reply = await post('/v1/pay/refundQuery', {})
     expect(reply.status).toBe(400)
     expect(reply.body.error.message).toBe('out_refund_no: is required when out_trade_no is not given')
+  })
+})
+
+describe('refunds that settle without a notification', () => {
+  it('a refund still PROCESSING asks WeChat on its schedule, then its result is relayed once', async () => {
+    const order = await paidOrder()
+    const out_refund_no = refundNo()
+    expect(
+      (await post('/v1/pay/refund', { out_trade_no: order.out_trade_no, out_refund_no, refund_fee: 30 })).status,
+    ).toBe(200)
+    // WeChat completes the refund, but its notification never reaches the service.
+    route('service.test', () => new Response('down', { status: 503 }))
+    await completeRefund(out_refund_no)
+    route('service.test', (request) => exports.default.fetch(request))
+    expect(order.relays).toHaveLength(0)
+    for (let i = 0; i < 4 && order.relays.length === 0; i++) await runAlarm(order.out_trade_no)
+    expect(order.relays).toHaveLength(1)
+    expect(JSON.parse(order.relays[0]?.body as string)).toMatchObject({
+      type: 'refund',
+      data: { out_refund_no, refund_fee: 30, refund_status: 'SUCCESS' },
+    })
+    while (await runAlarm(order.out_trade_no)) {}
+    expect(order.relays).toHaveLength(1)
+  })
+
+  it('redeliver with out_refund_no relays a settled refund again; one still in progress has nothing to relay', async () => {
+    const order = await paidOrder()
+    const settled = refundNo()
+    const pending = refundNo()
+    for (const no of [settled, pending]) {
+      expect(
+        (await post('/v1/pay/refund', { out_trade_no: order.out_trade_no, out_refund_no: no, refund_fee: 10 })).status,
+      ).toBe(200)
+    }
+    await completeRefund(settled)
+    await vi.waitFor(() => expect(order.relays).toHaveLength(1))
+    const again = await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no, out_refund_no: settled })
+    expect(again).toMatchObject({ status: 200, body: { data: { delivered: true, status: 200 } } })
+    expect(order.relays).toHaveLength(2)
+    expect(order.relays[1]?.body).toBe(order.relays[0]?.body)
+    const early = await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no, out_refund_no: pending })
+    expect(early.status).toBe(409)
+    expect(early.body.error.code).toBe('wxPayError.notPaid')
+    const unknown = await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no, out_refund_no: refundNo() })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('REFUNDNOTEXIST')
   })
 })
 

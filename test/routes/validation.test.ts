@@ -150,6 +150,16 @@ describe('errors are JSON, whatever goes wrong', () => {
       [{ WXPAY_SIGN_TYPE: 'SHA1' }, 'WXPAY_SIGN_TYPE must be one of MD5, HMAC-SHA256'],
       [{ WXPAY_TIMEOUT_MS: 'soon' }, 'WXPAY_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000'],
       [{ WXPAY_API_BASE: 'api.mch.weixin.qq.com' }, 'WXPAY_API_BASE must be an http(s) URL'],
+      ...(['RECOVERY_SCHEDULE', 'RELAY_RETRY_SCHEDULE', 'REFUND_CHECK_SCHEDULE'] as const).flatMap((name) =>
+        ['soon', '600,300', '0,60', '60,,120', `1,${'9'.repeat(8)}`].map((value): [Partial<Env>, string] => [
+          { [name]: value },
+          `${name} must be up to 20 increasing numbers of seconds, comma-separated (e.g. 300,1800,7500)`,
+        ]),
+      ),
+      [
+        { NOTIFY_SECRET: 'a-secret-of-16-chars,b-secret-of-16-chars,c-secret-of-16-chars' },
+        'NOTIFY_SECRET must be one secret, or two separated by a comma, each at least 16 printable characters',
+      ],
     ]
     for (const [override, message] of cases) {
       const response = await worker.fetch(request(), { ...env, ...override }, createExecutionContext())
