@@ -156,6 +156,30 @@ describe('POST /v1/pay/refund, end to end', () => {
     expect(calls).toHaveLength(3)
   })
 
+  it('at most 50 refunds per order (WeChat’s limit), the 51st refused before WeChat', async () => {
+    const order = await paidOrder(100)
+    for (let i = 0; i < 50; i++) {
+      const reply = await post('/v1/pay/refund', {
+        out_trade_no: order.out_trade_no,
+        out_refund_no: refundNo(),
+        refund_fee: 1,
+      })
+      expect(reply.status).toBe(200)
+    }
+    const calls = countRefundCalls()
+    const over = await post('/v1/pay/refund', {
+      out_trade_no: order.out_trade_no,
+      out_refund_no: refundNo(),
+      refund_fee: 1,
+    })
+    expect(over.status).toBe(409)
+    expect(over.body.error).toEqual({
+      code: 'wxPayError.refundTooLarge',
+      message: `order ${order.out_trade_no} already has 50 refunds, WeChat's limit`,
+    })
+    expect(calls).toHaveLength(0)
+  }, 30_000)
+
   it('ten concurrent refunds of 30 % each → exactly three succeed, three reach WeChat', async () => {
     const order = await paidOrder(100)
     const calls = countRefundCalls()
