@@ -11,7 +11,7 @@ export type BundleSize = {
   gzipLevel: number
   /** wrangler's own `Total Upload: … / gzip: …` line. */
   wranglerLine: string | undefined
-  /** Unminified bytes per npm package or src/ folder, largest first. */
+  /** Bytes in the emitted (minified) index.js per npm package or src/ folder, largest first. */
   contributors: { name: string; bytes: number }[]
 }
 

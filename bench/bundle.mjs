@@ -20,7 +20,7 @@ const run = promisify(execFile)
 
 /**
  * Builds the production bundle into a temporary directory and measures it.
- * `contributors` lists where the (unminified) bytes come from, by package or src/ folder.
+ * `contributors` lists where the bytes of the emitted (minified) index.js come from, by package or src/ folder.
  */
 export async function measureBundle() {
   const outdir = await mkdtemp(join(tmpdir(), 'wxpayserver-bundle-'))

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { load } from './lib/load.mjs'
-import { freePort, startWrangler } from './lib/proc.mjs'
+import { freePortIn, startWrangler } from './lib/proc.mjs'
 import { table } from './lib/stats.mjs'
 import { loadProjectCodec } from './lib/tools.mjs'
 
@@ -28,8 +28,9 @@ const CAP_MS = 40_000
 /** Runs part 4; prints a table and returns the raw figures. */
 export async function benchEndToEnd({ log, runId }) {
   const codec = await loadProjectCodec()
-  const port = await freePort()
-  const inspectorPort = await freePort()
+  // The ports set aside for benchmarks' wrangler dev on the shared machine.
+  const port = await freePortIn(8792, 8799)
+  const inspectorPort = await freePortIn(8792, 8799, [port])
   const persist = await mkdtemp(join(tmpdir(), 'wxpayserver-e2e-'))
   const origin = `http://localhost:${port}`
   const server = await startWrangler(

@@ -1,9 +1,11 @@
 /**
  * @module
  * `npm run bench`: what a request costs the service and what its bundle weighs, side by side.
- *  1. codec — the project's XML codec against fast-xml-parser and xml2js (bench/codec.mjs)
- *  2. service — per-route cost inside workerd, WeChat answered in-process (bench/service.mjs)
- *  3. bundle — gzip size of the production build (bench/bundle.mjs)
+ *  1. codec — the project's XML codec against fast-xml-parser and xml2js, on WeChat's documented
+ *     messages and on the same messages with field names the codec has never seen (bench/codec.mjs)
+ *  2. service — per-route cost inside workerd, the order ledger (Durable Object) in the path and its
+ *     share of /v1/pay/params timed apart, WeChat answered in-process (bench/service.mjs)
+ *  3. bundle — gzip size of the production build, without the sandbox (bench/bundle.mjs)
  *  4. end to end — load under `wrangler dev` against the sandbox (bench/e2e.mjs)
  * Raw figures go to bench/.out/latest.json; the last line is the one-line summary.
  */
@@ -11,12 +13,15 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { BUNDLE_BUDGET_BYTES, measureBundle } from './bundle.mjs'
+import { measureBundle } from './bundle.mjs'
 import { benchCodec } from './codec.mjs'
 import { benchEndToEnd } from './e2e.mjs'
 import { round } from './lib/stats.mjs'
 import { ROOT, workerdInfo } from './lib/tools.mjs'
 import { benchService } from './service.mjs'
+
+// Issue 7's goal for the production bundle (test/bundle.test.ts enforces its own, looser budget).
+const BUNDLE_GOAL_BYTES = 30 * 1024
 
 // ^C or a kill still runs the exit hooks that stop wrangler dev's process group.
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
@@ -38,37 +43,50 @@ await part('codec', '1. XML codec (Node, ops/s)', () => benchCodec({ log }))
 await part('service', "2. The service's own cost per request (workerd, WeChat answered in-process)", () =>
   benchService({ log, runId }),
 )
-await part('bundle', '3. Production bundle (wrangler deploy --dry-run, top-level config)', async () => {
-  const size = await measureBundle()
-  log(
-    `index.js ${(size.rawBytes / 1024).toFixed(2)} KB, gzip level ${size.gzipLevel}: ${(size.gzipBytes / 1024).toFixed(2)} KB (goal ≤ ${BUNDLE_BUDGET_BYTES / 1024} KB)`,
-  )
-  log(`wrangler: ${size.wranglerLine ?? '(no Total Upload line)'}`)
-  log(
-    `largest (unminified bytes): ${size.contributors
-      .slice(0, 6)
-      .map((c) => `${c.name} ${(c.bytes / 1024).toFixed(1)}K`)
-      .join(', ')}`,
-  )
-  return size
-})
+await part(
+  'bundle',
+  '3. Production bundle without the sandbox (wrangler deploy --dry-run, top-level config)',
+  async () => {
+    const size = await measureBundle()
+    log(
+      `index.js ${(size.rawBytes / 1024).toFixed(2)} KB, gzip level ${size.gzipLevel}: ${(size.gzipBytes / 1024).toFixed(2)} KB (goal ≤ ${BUNDLE_GOAL_BYTES / 1024} KB)`,
+    )
+    log(`wrangler: ${size.wranglerLine ?? '(no Total Upload line)'}`)
+    log(
+      `largest (bytes in the minified index.js): ${size.contributors
+        .slice(0, 8)
+        .map((c) => `${c.name} ${(c.bytes / 1024).toFixed(1)}K`)
+        .join(', ')}`,
+    )
+    const sandbox = size.contributors.filter((c) => c.name.includes('sandbox'))
+    log(`sandbox code in it: ${sandbox.length === 0 ? 'none' : sandbox.map((c) => c.name).join(', ')}`)
+    return size
+  },
+)
 await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
 const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)
+const ledger = parts.service?.ledger
+const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits))
 const summary = {
-  codec_parse_vs_fxp: parts.codec ? parts.codec.parseVsFastXmlParser.toFixed(1) : 'n/a',
-  params_median_ms: params ? params.medianMs.toFixed(3) : 'n/a',
-  params_p99_ms: params ? params.p99Ms.toFixed(3) : 'n/a',
-  bundle_gzip_kb: parts.bundle ? (parts.bundle.gzipBytes / 1024).toFixed(2) : 'n/a',
-  e2e_rps_c32: paramsC32 ? paramsC32.rps.toFixed(1) : 'n/a',
+  codec_parse_vs_fxp: fixed(parts.codec?.parseVsFastXmlParser, 1),
+  codec_parse_unseen_vs_fxp: fixed(parts.codec?.parseUnseenNamesVsFastXmlParser, 1),
+  params_median_ms: fixed(params?.medianMs, 3),
+  params_p99_ms: fixed(params?.p99Ms, 3),
+  ledger_median_ms: fixed(ledger?.medianMs, 3),
+  ledger_share: fixed(ledger?.share, 2),
+  ledger_do_ms: fixed(ledger?.overheadMs, 3),
+  bundle_gzip_kb: fixed(parts.bundle && parts.bundle.gzipBytes / 1024, 2),
+  bundle_raw_kb: fixed(parts.bundle && parts.bundle.rawBytes / 1024, 2),
+  e2e_rps_c32: fixed(paramsC32?.rps, 1),
 }
 
 log()
 log('goals:')
 log(`  codec parse ≥ 8× fast-xml-parser: ${verdict(parts.codec?.parseVsFastXmlParser, (x) => x >= 8)}`)
 log(`  /v1/pay/params median ≤ 1 ms:     ${verdict(params?.medianMs, (x) => x <= 1)}`)
-log(`  bundle ≤ 40 KB gzip:              ${verdict(parts.bundle?.gzipBytes, (x) => x <= BUNDLE_BUDGET_BYTES)}`)
+log(`  bundle ≤ 30 KB gzip:              ${verdict(parts.bundle?.gzipBytes, (x) => x <= BUNDLE_GOAL_BYTES)}`)
 machine.loadAtEnd = loadavg().map((x) => round(x, 2))
 log(`load average at end: ${machine.loadAtEnd.join(' ')}`)
 

@@ -3,8 +3,10 @@
  * An in-memory stand-in for the ORDERS KV binding, so part 2 can time the service's own work
  * apart from the store's latency (Miniflare's local KV takes milliseconds per write; production
  * KV is a network hop, I/O wait rather than the Worker's CPU). Only what the service calls is here:
- * get (text or json) and put; anything else throws, so a new use shows up instead of passing silently.
+ * get (text or json), put and delete; anything else throws, so a new use shows up instead of passing
+ * silently. The ledger's Durable Object storage is not replaced: it is part of the ledger's work.
  */
+import { OrderLedger } from '../src/ledger/ledger'
 
 type GetType = 'text' | 'json'
 
@@ -20,16 +22,34 @@ export class MemoryKV {
     throw new Error(`MemoryKV: get type ${String(type)} is not supported`)
   }
 
+  /** The snapshot's metadata (third argument) is accepted and dropped: nothing in the bench lists keys. */
   async put(key: string, value: unknown): Promise<void> {
     if (typeof value !== 'string') throw new Error('MemoryKV: only string values are supported')
     this.#values.set(key, value)
   }
+
+  async delete(key: string): Promise<void> {
+    this.#values.delete(key)
+  }
 }
 
-/** `env` with ORDERS in memory; one object per isolate, so per-env caches (config) stay warm. */
-export function withMemoryKV(env: Env): Env {
-  memoryEnv ??= { ...env, ORDERS: new MemoryKV() as unknown as KVNamespace }
+/** The bench Worker's bindings: the production ones plus a second ledger namespace that writes to MemoryKV. */
+export type BenchEnv = Env & { MEMORY_LEDGER: DurableObjectNamespace<OrderLedger> }
+
+/**
+ * `env` with ORDERS in memory and LEDGER pointing at {@link MemoryLedger}; one object per isolate
+ * (the Worker and its Durable Objects share it), so per-env caches (config) stay warm.
+ */
+export function withMemoryKV(env: BenchEnv): BenchEnv {
+  memoryEnv ??= { ...env, ORDERS: new MemoryKV() as unknown as KVNamespace, LEDGER: env.MEMORY_LEDGER }
   return memoryEnv
 }
 
-let memoryEnv: Env | undefined
+let memoryEnv: BenchEnv | undefined
+
+/** The production OrderLedger, unchanged but for its ORDERS: the in-memory one. */
+export class MemoryLedger extends OrderLedger {
+  constructor(ctx: DurableObjectState, env: BenchEnv) {
+    super(ctx, withMemoryKV(env))
+  }
+}

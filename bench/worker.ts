@@ -1,29 +1,46 @@
 /**
  * @module
- * The bench Worker (part 2 of `npm run bench`): the service's own app, run in workerd with WeChat
- * Pay and the shop answered in-process (bench/upstream.ts). bench/service.mjs drives it:
+ * The bench Worker (part 2 of `npm run bench`): the service's own app and its OrderLedger Durable
+ * Object, run in workerd with WeChat Pay and the shop answered in-process (bench/upstream.ts; the
+ * Worker and its Durable Objects share one isolate, so the ledger's fetch is answered there too).
+ * bench/service.mjs drives it:
  *  - `POST /prepare?route=&ids=`: signs what the route's requests need (upstream replies, notifications).
- *  - `POST /one?route=&id=&kv=`: builds the route's request, passes it to `app.fetch` and checks the
- *    answer; replies with the milliseconds `app.fetch` took by the isolate's clock (1 ms steps: only a
- *    mean over many is meaningful).
- *  - `POST /one?…&dry`: the same, without `app.fetch`: the baseline the figures subtract.
- * `kv=memory` gives the service an in-memory ORDERS (its own work only); `kv=local` Miniflare's store.
+ *  - `POST /one?route=&id=&kv=`: builds the route's request, runs it and checks the answer; replies
+ *    with the milliseconds it took by the isolate's clock (1 ms steps: only a mean over many is meaningful).
+ *  - `POST /one?…&dry`: the same, without running it: the baseline the figures subtract.
+ * The routes are the service's own (`app.fetch`), plus two parts of `/v1/pay/params` timed alone:
+ *  - `ledger`: the RPC `LEDGER.place(…)` with the PlaceRequest the route would send (built before the
+ *    clock starts): the Durable Object's whole share, its unifiedorder call included;
+ *  - `unifiedorder`: that unifiedorder call alone, through the WeChat client, in the Worker;
+ *  - `rpc`: `LEDGER.get(…)` of an order whose ledger is running and has its record in memory: an RPC
+ *    round trip with no storage and no start-up.
+ * `kv=memory` gives the service and its ledgers an in-memory ORDERS (their own work only);
+ * `kv=local` Miniflare's store.
  */
 import { app } from '../src/app'
-import { withMemoryKV } from './memory-kv'
+import { loadConfig } from '../src/config'
+import type { PlaceRequest } from '../src/ledger/ledger'
+import { ledgerOf, unwrap } from '../src/ledger/stub'
+import { createClient } from '../src/wechat/client'
+import { sha256Hex } from '../src/wechat/sign'
+import { type BenchEnv, withMemoryKV } from './memory-kv'
 import { type Merchant, notification, prepareQueryReply, prepareReplies, SHOP_URL, strays, upstream } from './upstream'
+
+export { OrderLedger } from '../src/ledger/ledger'
+export { MemoryLedger } from './memory-kv'
 
 globalThis.fetch = upstream
 
-const ROUTES = ['params', 'unified', 'queryOrder', 'closeOrder', 'notify'] as const
+const ROUTES = ['params', 'unified', 'queryOrder', 'closeOrder', 'notify', 'ledger', 'unifiedorder', 'rpc'] as const
 type Route = (typeof ROUTES)[number]
 
 const SERVICE = 'https://wxpay.bench'
 const TOTAL_FEE = 101
+const PREPAY_ID = 'wx201411101639507cbf6ffd8b0779950874'
 const notifications = new Map<string, string>()
 
 export default {
-  async fetch(request: Request, bindings: Env, ctx: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, bindings: BenchEnv, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url)
     const env = url.searchParams.get('kv') === 'memory' ? withMemoryKV(bindings) : bindings
     const route = url.searchParams.get('route') as Route
@@ -35,11 +52,11 @@ export default {
         return new Response('ok')
       }
       if (url.pathname === '/one') {
-        const id = ids[0] ?? ''
-        const serviceRequest = requestFor(route, id, env)
+        const run = await jobFor(route, ids[0] ?? '', env, ctx)
         if (url.searchParams.has('dry')) return new Response('0')
         const start = Date.now()
-        await serve(serviceRequest, route, id, env, ctx)
+        await run()
+        if (strays.length > 0) throw new Error(`${route}: unanswered outbound calls ${strays.join(' ')}`)
         return new Response(String(Date.now() - start))
       }
     } catch (err) {
@@ -61,15 +78,73 @@ async function prepare(route: Route, ids: string[], merchant: Merchant): Promise
   }
 }
 
-/** One request as the shop (or WeChat, for notify) sends it; throws unless the service answers as expected. */
-async function serve(request: Request, route: Route, id: string, env: Env, ctx: ExecutionContext): Promise<void> {
-  const response = await app.fetch(request, env, ctx)
-  const text = await response.text()
-  const ok =
-    response.status === 200 &&
-    (route === 'notify' ? text.includes('<return_code><![CDATA[SUCCESS]]>') : text.startsWith('{"data":'))
-  if (!ok || strays.length > 0) {
-    throw new Error(`${route} ${id}: HTTP ${response.status} ${text.slice(0, 300)} ${strays.join(' ')}`)
+/** Everything a request needs, built ahead; the returned function is what is timed, and throws unless the answer is right. */
+async function jobFor(route: Route, id: string, env: BenchEnv, ctx: ExecutionContext): Promise<() => Promise<void>> {
+  if (route === 'ledger') {
+    const request = await placeRequest(id, env)
+    return async () => {
+      const record = unwrap(await ledgerOf(env, id).place(request))
+      if (record.prepay_id !== PREPAY_ID) throw new Error(`ledger ${id}: prepay_id ${record.prepay_id}`)
+    }
+  }
+  if (route === 'unifiedorder') {
+    const fields = (await placeRequest(id, env)).fields
+    return async () => {
+      const reply = await createClient({ config: loadConfig(env) }).call('/pay/unifiedorder', fields)
+      if (reply.prepay_id !== PREPAY_ID) throw new Error(`unifiedorder ${id}: prepay_id ${reply.prepay_id}`)
+    }
+  }
+  if (route === 'rpc') {
+    return async () => {
+      const record = await ledgerOf(env, id).get(id)
+      if (record?.out_trade_no !== id) throw new Error(`rpc ${id}: no record`)
+    }
+  }
+  const serviceRequest = requestFor(route, id, env)
+  return async () => {
+    const response = await app.fetch(serviceRequest, env, ctx)
+    const text = await response.text()
+    const ok =
+      response.status === 200 &&
+      (route === 'notify' ? text.includes('<return_code><![CDATA[SUCCESS]]>') : text.startsWith('{"data":'))
+    if (!ok) throw new Error(`${route} ${id}: HTTP ${response.status} ${text.slice(0, 300)}`)
+  }
+}
+
+function orderFields(id: string) {
+  return {
+    body: '测试商店-商品',
+    out_trade_no: id,
+    total_fee: String(TOTAL_FEE),
+    spbill_create_ip: '14.23.150.211',
+    notify_url: SHOP_URL,
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+  }
+}
+
+/** What src/routes/place.ts sends the ledger for a `/v1/pay/params` order (same fields, same fingerprint inputs). */
+async function placeRequest(id: string, env: Env): Promise<PlaceRequest> {
+  const { notify_url: shopNotifyUrl, ...shop } = { ...orderFields(id), trade_type: 'JSAPI' }
+  const config = loadConfig(env)
+  const merchant = { appid: config.appid, mch_id: config.mchId, sign_type: config.signType }
+  const canonical = Object.entries({ ...shop, ...merchant })
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => `${name}=${value}`)
+    .concat(`shop_notify_url=${shopNotifyUrl}`)
+    .join('\n')
+  return {
+    out_trade_no: id,
+    fields: { ...shop, notify_url: `${SERVICE}/v1/pay/notify` },
+    fingerprints: [await sha256Hex(canonical)],
+    record: {
+      trade_type: 'JSAPI',
+      body: shop.body,
+      total_fee: TOTAL_FEE,
+      openid: shop.openid,
+      attach: undefined,
+      notify_url: shopNotifyUrl,
+    },
+    validityMs: 2 * 3600_000,
   }
 }
 
@@ -80,14 +155,7 @@ function requestFor(route: Route, id: string, env: Env): Request {
     if (!body) throw new Error(`notify ${id}: not prepared`)
     return post('/v1/pay/notify', { 'content-type': 'text/xml' }, body)
   }
-  const order = {
-    body: '测试商店-商品',
-    out_trade_no: id,
-    total_fee: String(TOTAL_FEE),
-    spbill_create_ip: '14.23.150.211',
-    notify_url: SHOP_URL,
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-  }
+  const order = orderFields(id)
   const fields: Record<string, string> =
     route === 'params' ? order : route === 'unified' ? { ...order, trade_type: 'JSAPI' } : { out_trade_no: id }
   const token = (env.API_TOKENS ?? '').split(',').at(-1) ?? ''

@@ -22,6 +22,23 @@ export function freePort() {
 }
 
 /**
+ * A TCP port on 127.0.0.1 in `from`..`to` (inclusive) that was free a moment ago, not one of `taken`:
+ * for a `wrangler dev` that must stay in the ports set aside for it on a shared machine.
+ */
+export async function freePortIn(from, to, taken = []) {
+  for (let port = from; port <= to; port++) {
+    if (taken.includes(port)) continue
+    const free = await new Promise((resolve) => {
+      const server = createServer()
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  throw new Error(`no free port in ${from}–${to}`)
+}
+
+/**
  * Starts `wrangler dev <args>` in its own process group and waits until `readyUrl` answers.
  * @returns {Promise<{ stop: () => Promise<void> }>} `stop` ends the whole group.
  */
