@@ -4,6 +4,7 @@
  * KV snapshot (KV takes one write a second per key), the next relay retry, the next self-check.
  * The alarm is always set to the earliest due task; when it fires, every task due by then runs.
  */
+import type { Config } from '../config'
 
 export type Tasks = {
   /** When the coalesced KV snapshot is due (ms). */
@@ -48,4 +49,22 @@ export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: nu
 /** The earliest due time, or `null` when nothing is scheduled. */
 export function nextAlarm(tasks: Tasks, schedules: Schedules): number | null {
   return dueTimes(tasks, schedules)[0]?.at ?? null
+}
+
+/** The relay key of the order's payment; a refund's is {@link refundKey}. */
+export const PAYMENT = 'payment'
+export const refundKey = (outRefundNo: string) => `refund:${outRefundNo}`
+/** The out_refund_no of a refund's relay key. */
+export const refundNoOf = (key: string) => key.slice('refund:'.length)
+
+/** Schedules a relay retry, unless one is scheduled already (its schedule keeps counting from then). */
+export function scheduleRelay(tasks: Tasks, key: string): void {
+  const relays = { ...tasks.relays }
+  relays[key] ??= { since: Date.now(), k: 0 }
+  tasks.relays = relays
+}
+
+/** The retry schedules the configuration sets. */
+export function schedules(config: Config): Schedules {
+  return { relay: config.relayRetrySchedule, check: config.recoverySchedule, refund: config.refundCheckSchedule }
 }
