@@ -96,8 +96,8 @@ async function jobFor(route: Route, id: string, env: BenchEnv, ctx: ExecutionCon
   }
   if (route === 'rpc') {
     return async () => {
-      const record = await ledgerOf(env, id).get(id)
-      if (record?.out_trade_no !== id) throw new Error(`rpc ${id}: no record`)
+      const result = await ledgerOf(env, id).get(id)
+      if (!result.ok || result.value?.out_trade_no !== id) throw new Error(`rpc ${id}: no record`)
     }
   }
   const serviceRequest = requestFor(route, id, env)

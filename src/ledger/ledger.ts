@@ -156,6 +156,7 @@ export class OrderLedger extends DurableObject<Env> {
   /** Runs every task due (the earliest one even if the clock says it is a little early). */
   override async alarm(): Promise<void> {
     const { store } = this
+    store.alarmFired()
     const stored = await store.stored()
     if (!stored) return
     await store.load(stored.out_trade_no)
@@ -165,7 +166,7 @@ export class OrderLedger extends DurableObject<Env> {
     for (const { due: task, at } of due) {
       if (at > horizon) break
       try {
-        if (task.task === 'snapshot') await store.flushSnapshot()
+        if (task.task === 'snapshot') await store.flushSnapshot({ fromAlarm: true })
         else if (task.task === 'relay') await this.relays.retry(task.key, config)
         else if (task.task === 'check') await this.payments.selfCheck(config)
         else await this.refundChecks.check(task.outRefundNo, config)

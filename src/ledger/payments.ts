@@ -72,6 +72,12 @@ export class Payments {
       }
     }
     const first = record.payment === undefined
+    if (first) {
+      // Stored with the payment itself: until the shop has it, a relay retry is always scheduled,
+      // and a paid order no longer checks itself.
+      if (!record.relayed_at) scheduleRelay(store.tasks, PAYMENT)
+      delete store.tasks.check
+    }
     await store.update({
       trade_state: 'SUCCESS',
       transaction_id: payment.transaction_id,
@@ -81,13 +87,8 @@ export class Payments {
       openid: payment.openid || undefined,
       payment,
     })
-    if (first) {
+    if (first)
       log('info', { event: 'payment_recorded', out_trade_no: no, source, transaction_id: payment.transaction_id })
-      // Until the shop has it, a relay retry is always scheduled: nothing is left to memory alone.
-      if (!store.record?.relayed_at) scheduleRelay(store.tasks, PAYMENT)
-      delete store.tasks.check
-      await store.persist()
-    }
     return { ok: true, duplicate: !first }
   }
 

@@ -4,11 +4,11 @@
  * its money) before WeChat is asked, so concurrent refunds can never add up past what was paid; an
  * identical request arriving while WeChat is asked shares that call.
  */
-import { PayError } from '../errors'
+import { type Failure, PayError } from '../errors'
 import { amount } from '../wechat/order'
 import { RETRYABLE_REFUND_ERRORS, refundFields } from '../wechat/refund'
 import type { Fields } from '../wechat/xml'
-import { log } from './log'
+import { log, name } from './log'
 import type { OrderRecord, Refund } from './record'
 import { refuseNewRefund } from './refunds'
 import { type RefundAnswer, type RefundRequest, type Result, wechat } from './rpc'
@@ -48,14 +48,15 @@ export class RefundRequests {
       }
       store.record = { ...record, refunds: [...(record.refunds ?? []), refund], updated_at: now }
       store.tasks.refunds = { ...store.tasks.refunds, [refund.out_refund_no]: { since: Date.now(), k: 0 } }
-      await store.changed()
     }
-    const done = this.ask(request)
+    // In flight from here on, before anything is awaited: an identical request joins this one.
+    const stored = existing ? Promise.resolve() : store.changed()
+    const done = stored.then(() => this.ask(request))
     this.refunding.set(request.out_refund_no, done)
     try {
       return await done
     } finally {
-      this.refunding.delete(request.out_refund_no)
+      if (this.refunding.get(request.out_refund_no) === done) this.refunding.delete(request.out_refund_no)
     }
   }
 
@@ -75,12 +76,16 @@ export class RefundRequests {
       })
       reply = await store.client().call('/secapi/pay/refund', fields)
     } catch (err) {
-      if (!(err instanceof PayError)) throw err
-      const f = err.failure
+      // Anything unexpected is treated like a lost answer: the refund stays held, safe to ask again.
+      const f: Failure =
+        err instanceof PayError ? err.failure : { kind: 'internal', message: `internal error (${name(err)})` }
       // Unknown whether WeChat took it (no answer, or "try again"): the refund stays held and
       // asking again with the same out_refund_no is safe. Any other answer is a no for good.
       const unknown =
-        f.kind === 'upstream' || f.kind === 'timeout' || (f.kind === 'wechat' && RETRYABLE_REFUND_ERRORS.has(f.errCode))
+        f.kind === 'upstream' ||
+        f.kind === 'timeout' ||
+        f.kind === 'internal' ||
+        (f.kind === 'wechat' && RETRYABLE_REFUND_ERRORS.has(f.errCode))
       if (!unknown) await this.drop(refund.out_refund_no)
       log('warn', {
         event: 'refund_not_accepted',
@@ -127,7 +132,8 @@ export class RefundRequests {
   private async drop(outRefundNo: string): Promise<void> {
     const { store } = this
     const record = store.record as OrderRecord
-    store.record = { ...record, refunds: (record.refunds ?? []).filter((r) => r.out_refund_no !== outRefundNo) }
+    const refunds = (record.refunds ?? []).filter((r) => r.out_refund_no !== outRefundNo)
+    store.record = { ...record, refunds, updated_at: new Date().toISOString() }
     if (store.tasks.refunds) delete store.tasks.refunds[outRefundNo]
     await store.changed()
   }

@@ -14,6 +14,8 @@ import { keys, syncIndexes, writeSnapshot } from './snapshot'
 import { nextAlarm, PAYMENT, scheduleRelay, schedules, type Tasks } from './tasks'
 
 const SNAPSHOT_INTERVAL_MS = 1000
+// The background write lands well within this; the alarm writes the snapshot otherwise.
+const SNAPSHOT_GRACE_MS = 2000
 
 export class Store {
   /** `undefined` until loaded, and after loading when the v1 record in KV does not parse. */
@@ -22,6 +24,10 @@ export class Store {
   private snapshotAt = 0
   private snapshotVersion = 0
   private version = 0
+  /** The snapshot writer in flight, if any. */
+  private writing: Promise<void> | undefined
+  /** The alarm time as last set here; `undefined` until read from storage. */
+  private alarmAt: number | null | undefined
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -53,6 +59,8 @@ export class Store {
         this.ctx.storage.get<Tasks>('tasks'),
       ])
       this.tasks = tasks ?? {}
+      // A snapshot an earlier instance stored but did not get to write is still to be written.
+      if (this.tasks.snapshot !== undefined) this.version += 1
       if (record) {
         this.record = record
         return
@@ -92,35 +100,56 @@ export class Store {
     await this.changed()
   }
 
-  /** Stores the record and tasks, then writes the snapshot now or schedules it (1 write/s/key). */
+  /**
+   * Stores the record and tasks (no other call gets in meanwhile), then has the KV snapshot written
+   * in the background: callers — WeChat waiting for its ack among them — never wait on KV. A
+   * snapshot task is stored with the change, so if this instance stops before writing it, the
+   * alarm writes it.
+   */
   async changed(): Promise<void> {
     this.version += 1
-    const wait = this.snapshotAt + SNAPSHOT_INTERVAL_MS - Date.now()
-    if (wait > 0) {
-      this.tasks.snapshot ??= Date.now() + wait
-      await this.persist()
-      return
-    }
+    this.tasks.snapshot ??= Math.max(Date.now() + SNAPSHOT_GRACE_MS, this.snapshotAt + SNAPSHOT_INTERVAL_MS)
     await this.persist()
-    await this.flushSnapshot()
+    this.ctx.waitUntil(this.flushSnapshot())
   }
 
-  async flushSnapshot(): Promise<void> {
-    delete this.tasks.snapshot
-    const record = this.record
-    if (!record || this.snapshotVersion === this.version) return
-    const version = this.version
-    this.snapshotAt = Date.now()
-    try {
-      await writeSnapshot(this.env.ORDERS, record)
-      const indexed = await syncIndexes(this.env.ORDERS, record, this.tasks.indexed ?? [])
-      this.tasks.indexed = indexed
-      this.snapshotVersion = Math.max(this.snapshotVersion, version)
-    } catch (err) {
-      log('warn', { event: 'snapshot_write_failed', out_trade_no: record.out_trade_no, error: name(err) })
+  /**
+   * Writes the snapshot of the latest record, and its index keys, one writer at a time per instance.
+   * KV takes one write a second per key: a change within a second of the last write is left to the
+   * alarm, set for when it may be written (`fromAlarm` writes at once: the alarm fires no earlier).
+   */
+  flushSnapshot({ fromAlarm = false } = {}): Promise<void> {
+    this.writing ??= this.writeSnapshots(fromAlarm).finally(() => {
+      this.writing = undefined
+    })
+    return this.writing
+  }
+
+  private async writeSnapshots(fromAlarm: boolean): Promise<void> {
+    let now = fromAlarm
+    while (this.record && this.snapshotVersion !== this.version) {
+      const due = this.snapshotAt + SNAPSHOT_INTERVAL_MS
+      if (!now && Date.now() < due) {
+        this.tasks.snapshot = due
+        await this.persist()
+        return
+      }
+      now = false
+      const record = this.record
+      const version = this.version
+      this.snapshotAt = Date.now()
+      try {
+        await writeSnapshot(this.env.ORDERS, record)
+        this.tasks.indexed = await syncIndexes(this.env.ORDERS, record, this.tasks.indexed ?? [])
+        this.snapshotVersion = version
+      } catch (err) {
+        log('warn', { event: 'snapshot_write_failed', out_trade_no: record.out_trade_no, error: name(err) })
+        this.tasks.snapshot = this.snapshotAt + SNAPSHOT_INTERVAL_MS
+        await this.persist()
+        return
+      }
     }
-    // Changed while the write was in flight, or the write failed: once more, a second later.
-    if (this.snapshotVersion !== this.version) this.tasks.snapshot = this.snapshotAt + SNAPSHOT_INTERVAL_MS
+    delete this.tasks.snapshot
     await this.persist()
   }
 
@@ -129,8 +158,16 @@ export class Store {
     const storage = this.ctx.storage
     if (this.record) await storage.put({ record: this.record, tasks: this.tasks })
     const at = nextAlarm(this.tasks, schedules(this.config()))
+    if (this.alarmAt === undefined) this.alarmAt = await storage.getAlarm()
+    if (at === this.alarmAt) return
     if (at === null) await storage.deleteAlarm()
-    else if ((await storage.getAlarm()) !== at) await storage.setAlarm(at)
+    else await storage.setAlarm(at)
+    this.alarmAt = at
+  }
+
+  /** The alarm fired: it is no longer set. */
+  alarmFired(): void {
+    this.alarmAt = null
   }
 
   config(): Config {

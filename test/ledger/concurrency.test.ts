@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/wechat/sign'
 import { jsapiOrder, post } from '../support/api'
 import { TOKEN } from '../support/bindings'
-import { ledgerRecord, runAlarm, snapshot } from '../support/ledger'
+import { ledgerRecord, snapshot, snapshotCaughtUp } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
@@ -238,8 +238,8 @@ describe('the ledger and its KV snapshot', () => {
     shop()
     const order = await placeOrder()
     expect((await deliver(await notification(order))).text).toBe(SUCCESS_XML)
-    // Two changes within a second: the second snapshot is written by the ledger's alarm.
-    await runAlarm(order.out_trade_no)
+    // Written in the background, at most once a second: two changes within a second are coalesced.
+    await snapshotCaughtUp(order.out_trade_no)
     const { value, metadata } = await snapshot(order.out_trade_no)
     expect(value).toEqual(JSON.parse(JSON.stringify(await ledgerRecord(order.out_trade_no))))
     expect(metadata).toMatchObject({ trade_state: 'SUCCESS', total_fee: 101, relayed: true, relay_failed: false })

@@ -10,7 +10,7 @@ import { previousBeijingDay } from '../../src/reconcile'
 import { billRows, billText } from '../../src/sandbox/bill'
 import { loadOrder } from '../../src/sandbox/orders'
 import { orderNo, post, sandboxPay } from '../support/api'
-import { ledgerRecord, runAlarm } from '../support/ledger'
+import { ledgerRecord, runAlarm, snapshotCaughtUp } from '../support/ledger'
 import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
@@ -116,7 +116,7 @@ describe('POST /v1/pay/reconciliation', () => {
     // A payment WeChat notified that its bill does not show (the sandbox never saw it).
     const message = await notification(order, { fields: { time_end: `${beijingToday()}093000` } })
     expect((await deliver(message)).text).toBe(SUCCESS_XML)
-    await runAlarm(order.out_trade_no) // the coalesced snapshot and its index keys
+    await snapshotCaughtUp(order.out_trade_no) // the snapshot and its index keys
     const { body } = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
     expect(body.data.discrepancies).toContainEqual({
       kind: 'missing_from_bill',
@@ -131,12 +131,13 @@ describe('POST /v1/pay/reconciliation', () => {
     const order = await placeOrder()
     expect((await deliver(await notification(order))).text).toContain('FAIL')
     for (let i = 0; i < 8; i++) await runAlarm(order.out_trade_no)
+    await snapshotCaughtUp(order.out_trade_no)
     const { body } = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
     expect(body.data.relay_failed).toContainEqual({ out_trade_no: order.out_trade_no, relays: ['payment'] })
 
     shop(200)
     expect((await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no })).body.data.delivered).toBe(true)
-    await runAlarm(order.out_trade_no)
+    await snapshotCaughtUp(order.out_trade_no)
     const after = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
     expect(after.body.data.relay_failed).not.toContainEqual(
       expect.objectContaining({ out_trade_no: order.out_trade_no }),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { post } from '../support/api'
-import { ledgerRecord, runAlarm, snapshot } from '../support/ledger'
+import { ledgerRecord, runAlarm, snapshot, snapshotCaughtUp } from '../support/ledger'
 import { PRIMARY, passThrough, route } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop, transactionId } from '../support/payments'
 import { captureLogs } from '../support/secrets'
@@ -206,13 +206,14 @@ describe('relays retry on the service’s own schedule', () => {
     expect(spent).toEqual([
       expect.objectContaining({ out_trade_no: order.out_trade_no, relay: 'payment', attempts: 3 }),
     ])
+    await snapshotCaughtUp(order.out_trade_no)
     expect((await snapshot(order.out_trade_no)).metadata).toMatchObject({ relay_failed: true, relayed: false })
 
     const up = shop(200)
     const again = await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no })
     expect(again).toMatchObject({ status: 200, body: { data: { delivered: true, status: 200 } } })
     expect(up).toHaveLength(1)
-    await runAlarm(order.out_trade_no)
+    await snapshotCaughtUp(order.out_trade_no)
     expect((await snapshot(order.out_trade_no)).metadata).toMatchObject({ relay_failed: false, relayed: true })
   })
 })

@@ -1,6 +1,7 @@
 /** Reading an order's ledger (the Durable Object) and its KV snapshot, as an operator would. */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { expect, vi } from 'vitest'
 import type { OrderRecord } from '../../src/ledger/record'
 
 export function ledger(outTradeNo: string) {
@@ -20,7 +21,26 @@ export async function snapshot(outTradeNo: string) {
   return { value, metadata }
 }
 
-/** Runs the ledger's alarm now, as if its earliest task were due; false when none was scheduled. */
-export function runAlarm(outTradeNo: string): Promise<boolean> {
-  return runDurableObjectAlarm(ledger(outTradeNo))
+/** Waits until the KV snapshot (written in the background, at most once a second) shows the ledger's record. */
+export async function snapshotCaughtUp(outTradeNo: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const record = await ledgerRecord(outTradeNo)
+      if (record) expect((await snapshot(outTradeNo)).value).toEqual(JSON.parse(JSON.stringify(record)))
+    },
+    { timeout: 5000, interval: 20 },
+  )
 }
+
+/**
+ * Waits for the ledger's background work in flight (the KV snapshot write), then runs its alarm
+ * now, as if its earliest task were due; false when nothing was scheduled.
+ */
+export async function runAlarm(outTradeNo: string): Promise<boolean> {
+  const stub = ledger(outTradeNo)
+  // The instance's store is private to the class; the test reaches it to wait, never to change it.
+  await runInDurableObject(stub, (instance) => (instance as unknown as Quiet).store.writing)
+  return runDurableObjectAlarm(stub)
+}
+
+type Quiet = { store: { writing: Promise<void> | undefined } }
