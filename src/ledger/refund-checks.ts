@@ -59,6 +59,10 @@ export class RefundChecks {
       const learned = known ? learnRefund(known, reported, now) : foreignRefund(record, reported, now)
       if (!learned) continue
       refunds = known ? refunds.map((refund, i) => (i === index ? learned : refund)) : [...refunds, learned]
+      // A refund made elsewhere (the merchant platform) and still in progress checks itself too.
+      if (!known && !isFinalRefund(learned.refund_status)) {
+        store.tasks.refunds = { ...store.tasks.refunds, [learned.out_refund_no]: { since: Date.now(), k: 0 } }
+      }
       if (isFinalRefund(learned.refund_status) && !isFinalRefund(known?.refund_status ?? 'REQUESTING')) {
         log('info', {
           event: 'refund_settled',
