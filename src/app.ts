@@ -5,9 +5,9 @@
  * (src/dev.ts) mounts it, so the production bundle never contains it.
  */
 
+import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
-import { Hono } from 'hono/tiny'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
 import { openapiDocument } from './openapi/document'

@@ -5,12 +5,13 @@
 import { describe, expect, inject, it } from 'vitest'
 
 // 40 KB held the four order routes; the ledger, refunds, recovery, the daily bill and the OpenAPI
-// document (zod's JSON Schema conversion) took it to about 48 KB. The budget keeps a little headroom
-// and catches accidents, such as a namespace re-export pulling in every zod locale (147 KB once).
-const BUDGET_BYTES = 52 * 1024
+// document (zod's JSON Schema conversion) took it to about 53 KB. (hono/tiny would save 2.5 KB but
+// its router costs about 0.4 ms a request, measured with npm run bench.) The budget keeps a little
+// headroom and catches accidents, such as a namespace re-export pulling in every zod locale (147 KB once).
+const BUDGET_BYTES = 56 * 1024
 
 describe('production bundle', () => {
-  it('stays within 52 KB gzipped', () => {
+  it('stays within 56 KB gzipped', () => {
     const gzipBytes = inject('bundleGzipBytes')
     expect(gzipBytes, 'the dry-run build produced no bundle').toBeGreaterThan(0)
     expect(gzipBytes, `gzipped index.js is ${(gzipBytes / 1024).toFixed(2)} KB`).toBeLessThanOrEqual(BUDGET_BYTES)

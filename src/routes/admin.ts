@@ -3,7 +3,7 @@
  * Operating the money lifecycle: `/redeliver` relays a payment (or a refund) to the shop again now;
  * `/reconciliation` reads (or runs) the daily bill's reconciliation report.
  */
-import { Hono } from 'hono/tiny'
+import { Hono } from 'hono'
 import { keys } from '../ledger/snapshot'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { type Report, reconcile } from '../reconcile'

@@ -8,7 +8,7 @@
  * refundquery before anything is recorded (refunds reference §3).
  */
 import type { Context } from 'hono'
-import { Hono } from 'hono/tiny'
+import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
 import { ledgerOf } from '../ledger/stub'

@@ -2,7 +2,7 @@
  * @module
  * The four /v1/pay routes: validate → call WeChat or the order's ledger → respond.
  */
-import { Hono } from 'hono/tiny'
+import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
 import { fail, PayError, wechatError } from '../errors'
 import { isPaid } from '../ledger/record'

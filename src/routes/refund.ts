@@ -3,7 +3,7 @@
  * /v1/pay/refund and /v1/pay/refundQuery: validate → the order's ledger (which holds the money of
  * every refund not closed, so refunds never add up past what was paid) or WeChat → respond.
  */
-import { Hono } from 'hono/tiny'
+import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { fail } from '../errors'
 import { ledgerOf, unwrap } from '../ledger/stub'
