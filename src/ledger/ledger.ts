@@ -6,7 +6,7 @@
  * state, kept per instance by the parts below: `placing` (one unifiedorder shared by identical
  * placements), refunds stored as REQUESTING before WeChat is asked (their money is held), and
  * `relaying` (one relay at a time per payment or refund). After each change the record's snapshot
- * goes to KV, at most once a second.
+ * goes to KV in the background — no caller waits on KV — at most once a second.
  *
  * This class opens the record and hands each call to its part: {@link Store} (the record, its
  * storage and snapshot), {@link Placement}, {@link Payments}, {@link RefundRequests},
