@@ -72,6 +72,18 @@ describe('/secapi/pay/refund', () => {
     ])
   })
 
+  it('turns the order’s orderquery trade_state to REFUND (转入退款)', async () => {
+    const paid = await paidOrder()
+    expect((await call('/pay/orderquery', lookup({ out_trade_no: paid.out_trade_no }))).trade_state).toBe('SUCCESS')
+    await refund(refundRequest({ out_trade_no: paid.out_trade_no }))
+    const after = await call('/pay/orderquery', lookup({ out_trade_no: paid.out_trade_no }))
+    expect(after).toMatchObject({
+      trade_state: 'REFUND',
+      trade_state_desc: '转入退款',
+      transaction_id: paid.transaction_id,
+    })
+  })
+
   it('finds the order by transaction_id, preferred over out_trade_no', async () => {
     const paid = await paidOrder()
     const reply = await refund(refundRequest({ transaction_id: paid.transaction_id, out_trade_no: 'NOSUCHORDER1' }))
