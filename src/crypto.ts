@@ -37,7 +37,13 @@ export async function aesEcbDecrypt(key: CryptoKey, data: Uint8Array): Promise<U
   const extended = new Uint8Array(data.byteLength + BLOCK)
   extended.set(data)
   extended.set(tail.subarray(0, BLOCK), data.byteLength)
-  const chained = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: ZERO_IV }, key, extended))
+  let chained: Uint8Array
+  try {
+    chained = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: ZERO_IV }, key, extended))
+  } catch {
+    // Cannot happen with the appended block; refused like bad padding rather than escaping untyped.
+    throw new CipherError('padding is not PKCS#7 (AES-CBC refused the extended ciphertext)')
+  }
   if (chained.byteLength !== data.byteLength) throw new CipherError('unexpected AES-CBC output length')
   for (let i = BLOCK; i < chained.byteLength; i++) chained[i] = (chained[i] as number) ^ (data[i - BLOCK] as number)
   const pad = chained[chained.byteLength - 1] as number

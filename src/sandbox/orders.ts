@@ -119,20 +119,22 @@ export async function loadByRefund(
   return order && refund ? { order, refund } : undefined
 }
 
-/** Writes an order, and its indexes: transaction, refunds, and the days it appears in the bill. */
+/** Writes an order, and the transaction and day indexes once it is paid. */
 export async function saveOrder(kv: KVNamespace, order: Order): Promise<void> {
-  const writes: Promise<void>[] = []
   if (order.payment) {
-    writes.push(kv.put(txnKey(order.payment.transaction_id), order.out_trade_no))
-    writes.push(kv.put(`${dayPrefix(order.payment.time_end.slice(0, 8))}${order.out_trade_no}`, ''))
+    await kv.put(txnKey(order.payment.transaction_id), order.out_trade_no)
+    await kv.put(`${dayPrefix(order.payment.time_end.slice(0, 8))}${order.out_trade_no}`, '')
   }
-  for (const refund of order.refunds ?? []) {
-    writes.push(kv.put(refundKey(refund.out_refund_no), order.out_trade_no))
-    writes.push(kv.put(refundIdKey(refund.refund_id), order.out_trade_no))
-    writes.push(kv.put(`${dayPrefix(beijingTime(refund.created_at).slice(0, 8))}${order.out_trade_no}`, ''))
-  }
-  await Promise.all(writes)
   await kv.put(orderKey(order.out_trade_no), JSON.stringify(Order.parse(order)))
+}
+
+/** Writes a new refund's indexes: its out_refund_no, its refund_id and the day it was accepted. */
+export async function indexRefund(kv: KVNamespace, outTradeNo: string, refund: Refund): Promise<void> {
+  await Promise.all([
+    kv.put(refundKey(refund.out_refund_no), outTradeNo),
+    kv.put(refundIdKey(refund.refund_id), outTradeNo),
+    kv.put(`${dayPrefix(beijingTime(refund.created_at).slice(0, 8))}${outTradeNo}`, ''),
+  ])
 }
 
 /** Every out_trade_no in one Beijing day's index. */

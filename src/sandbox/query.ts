@@ -10,7 +10,7 @@ import { type Result, refuse } from './protocol'
 import { checkRequired } from './rules'
 import { now } from './time'
 
-const STATE_DESC = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭' } as const
+const STATE_DESC = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭', REFUND: '转入退款' } as const
 
 /** Handles a verified, merchant-checked orderquery request. */
 export async function orderQuery(kv: KVNamespace, fields: Fields): Promise<Result> {
@@ -48,14 +48,16 @@ export function queryFields(order: Order): Record<string, string> {
   if (openid) out.openid = openid
   if (payment) out.is_subscribe = payment.is_subscribe
   out.trade_type = request.trade_type ?? ''
-  out.trade_state = order.trade_state
+  // A paid order with a refund accepted reads REFUND (转入退款), as WeChat's orderquery reports it.
+  const state = order.trade_state === 'SUCCESS' && order.refunds?.length ? 'REFUND' : order.trade_state
+  out.trade_state = state
   if (payment) out.bank_type = payment.bank_type
   out.total_fee = request.total_fee ?? ''
   out.fee_type = 'CNY'
   if (payment) Object.assign(out, paidFields(order))
   out.out_trade_no = order.out_trade_no
   if (request.attach) out.attach = request.attach
-  out.trade_state_desc = STATE_DESC[order.trade_state]
+  out.trade_state_desc = STATE_DESC[state]
   return out
 }
 

@@ -14,7 +14,7 @@
  */
 import type { Fields } from '../wechat/xml'
 import { refundId } from './ids'
-import { loadByRefund, loadByTransaction, loadOrder, type Order, type Refund, saveOrder } from './orders'
+import { indexRefund, loadByRefund, loadByTransaction, loadOrder, type Order, type Refund, saveOrder } from './orders'
 import { type Result, refuse } from './protocol'
 import { checkNotifyUrl, checkRequired, invalid } from './rules'
 import { beijingDateTime, now } from './time'
@@ -86,6 +86,7 @@ export async function refund(kv: KVNamespace, fields: Fields): Promise<Outcome> 
     existing.notification = { delivered: false, attempts: [] }
   } else {
     refunds.push(record)
+    await indexRefund(kv, order.out_trade_no, record)
   }
   order.refunds = refunds
   await saveOrder(kv, order)

@@ -160,15 +160,18 @@ export function createClient(options: ClientOptions): Client {
 
     async bill({ bill_date, bill_type }) {
       if (!/^[0-9]{8}$/.test(bill_date)) throw fail('params', 'bill_date must be yyyyMMdd')
-      // No tar_type: WeChat then answers the bill as plain text (§4.1).
-      const answer = await send('/pay/downloadbill', { bill_date, bill_type }, (raw) => raw)
-      const text = answer.text.replace(/^\uFEFF/, '')
-      // Success is the bill itself; every failure is XML (SDKs tell them apart by the first character, §4.2).
-      if (!text.trimStart().startsWith('<')) {
+      // No tar_type: WeChat then answers the bill as plain text (§4.1). Success is the bill itself;
+      // every failure is XML (SDKs tell them apart by the first character, §4.2). Anything else
+      // starting with `<` (an HTML error page) counts as a transport failure, as for call().
+      const answer = await send('/pay/downloadbill', { bill_date, bill_type }, (raw) => {
+        const text = raw.text.replace(/^\uFEFF/, '')
+        return text.trimStart().startsWith('<') ? { reply: asXml(raw) } : { status: raw.status, csv: text }
+      })
+      if ('csv' in answer) {
         if (answer.status !== 200) throw fail('upstream', `downloadbill answered HTTP ${answer.status}`)
-        return { kind: 'bill', csv: text }
+        return { kind: 'bill', csv: answer.csv }
       }
-      const reply = asXml(answer)
+      const { reply } = answer
       if (reply.return_code !== 'SUCCESS') {
         const message = reply.return_msg || 'no return_msg'
         // "No Bill Exist" (doc: "NO Bill Exist", error_code 20002): no trade that day, so no bill.

@@ -13,7 +13,12 @@ export const APPID = TEST_BINDINGS.WXPAY_APPID
 export const MCH_ID = TEST_BINDINGS.WXPAY_MCH_ID
 export const SANDBOX = 'http://service.test/sandbox'
 
-export type WechatPath = '/pay/unifiedorder' | '/pay/orderquery' | '/pay/closeorder'
+export type WechatPath =
+  | '/pay/unifiedorder'
+  | '/pay/orderquery'
+  | '/pay/closeorder'
+  | '/secapi/pay/refund'
+  | '/pay/refundquery'
 
 /** Posts a raw body to a sandbox endpoint; returns the decoded reply and its content type. */
 export async function postRaw(path: string, body: BodyInit | null, method = 'POST') {

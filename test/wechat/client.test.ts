@@ -247,6 +247,26 @@ describe('bill', () => {
     ])
   })
 
+  it('treats an HTML error page as a transport failure: the backup is tried, then upstream', async () => {
+    const html = () => new Response('<html><body>404 Not Found</body></html>', { status: 404 })
+    const once = counted((_, n) => (n === 1 ? html() : new Response(CSV)))
+    const reply = await createClient({ config: config(SIMULATOR), fetch: once.transport }).bill({
+      bill_date: '20261128',
+      bill_type: 'ALL',
+    })
+    expect(reply).toEqual({ kind: 'bill', csv: CSV })
+    expect(once.urls).toHaveLength(2)
+    const always = counted(html)
+    const error = await caught(
+      createClient({ config: config(SIMULATOR), fetch: always.transport }).bill({
+        bill_date: '20261128',
+        bill_type: 'ALL',
+      }),
+    )
+    expect(error.failure.kind).toBe('upstream')
+    expect(error.message).toContain('not WeChat Pay XML')
+  })
+
   it('refuses a bill_date that is not yyyyMMdd before sending', async () => {
     const plain = unused()
     const error = await caught(
