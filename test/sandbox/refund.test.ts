@@ -40,7 +40,7 @@ function refundRequest(
     out_refund_no: orderNo('RF'),
     total_fee: '100',
     refund_fee: '30',
-    notify_url: 'https://service.test/v1/pay/notify/refund',
+    notify_url: 'https://shop.test/refunds',
     ...overrides,
   }) as Record<string, string> & { out_refund_no: string }
 }

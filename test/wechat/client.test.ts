@@ -248,6 +248,7 @@ describe('bill', () => {
   })
 
   it('treats an HTML error page as a transport failure: the backup is tried, then upstream', async () => {
+    const logs = captureLogs()
     const html = () => new Response('<html><body>404 Not Found</body></html>', { status: 404 })
     const once = counted((_, n) => (n === 1 ? html() : new Response(CSV)))
     const reply = await createClient({ config: config(SIMULATOR), fetch: once.transport }).bill({
@@ -265,6 +266,14 @@ describe('bill', () => {
     )
     expect(error.failure.kind).toBe('upstream')
     expect(error.message).toContain('not WeChat Pay XML')
+    expect(logs()).toEqual(
+      ['http://sim.test', 'http://sim.test', 'http://sim2.test'].map((base) => ({
+        event: 'wechat_transport_failure',
+        path: '/pay/downloadbill',
+        base,
+        reason: 'HTTP 404 reply is not WeChat Pay XML',
+      })),
+    )
   })
 
   it('refuses a bill_date that is not yyyyMMdd before sending', async () => {
