@@ -61,6 +61,14 @@ export class Placement {
       mweb_url: reply.mweb_url,
     }
     const current = store.record
+    // Paid or closed while WeChat was asked (a re-placement racing the payment): no new prepay.
+    if (current && isSettled(current.trade_state)) {
+      const paid = isPaid(current.trade_state)
+      return wechat(
+        paid ? 'ORDERPAID' : 'ORDERCLOSED',
+        `order ${current.out_trade_no} is ${paid ? 'already paid' : 'closed'}`,
+      )
+    }
     if (current) {
       // A re-placement after the prepay_id expired: only the prepay changes.
       store.record = { ...current, ...placed, updated_at: now.toISOString() }

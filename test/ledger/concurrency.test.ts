@@ -9,9 +9,9 @@ import { jsapiOrder, post } from '../support/api'
 import { TOKEN } from '../support/bindings'
 import { ledgerRecord, snapshot, snapshotCaughtUp } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
-import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
+import { deliver, notification, type PlacedOrder, placeOrder, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
-import { APPID, MCH_ID } from '../support/wechat'
+import { APPID, MCH_ID, successReply } from '../support/wechat'
 
 /** Counts the unifiedorder calls that reach WeChat, passing them through to the sandbox. */
 function countPlacements(): string[] {
@@ -23,6 +23,48 @@ function countPlacements(): string[] {
   }
   route(PRIMARY, counting)
   return calls
+}
+
+/** Writes the KV record the previous version (schema v1) kept for an unpaid JSAPI order. */
+async function putV1Unpaid(order: Record<string, string | number>, fields: { prepay_expires_at: string }) {
+  const no = order.out_trade_no as string
+  // v1 fingerprints: SHA-256 of the sorted unifiedorder fields (the service's own notify_url among them) + the shop's URL.
+  const sent: Record<string, string> = {
+    appid: APPID,
+    body: String(order.body),
+    mch_id: MCH_ID,
+    notify_url: `${SERVICE}/v1/pay/notify`,
+    openid: String(order.openid),
+    out_trade_no: no,
+    sign_type: 'HMAC-SHA256',
+    spbill_create_ip: String(order.spbill_create_ip),
+    total_fee: String(order.total_fee),
+    trade_type: 'JSAPI',
+  }
+  const canonical = Object.keys(sent)
+    .sort()
+    .map((name) => `${name}=${sent[name]}`)
+    .concat(`shop_notify_url=${order.notify_url}`)
+    .join('\n')
+  const now = new Date().toISOString()
+  await env.ORDERS.put(
+    `order:${no}`,
+    JSON.stringify({
+      v: 1,
+      out_trade_no: no,
+      trade_type: 'JSAPI',
+      body: order.body,
+      total_fee: order.total_fee,
+      openid: order.openid,
+      notify_url: order.notify_url,
+      fingerprint: await sha256Hex(canonical),
+      prepay_id: 'wx_placed_by_v1',
+      trade_state: 'NOTPAY',
+      created_at: now,
+      updated_at: now,
+      ...fields,
+    }),
+  )
 }
 
 const times = <T>(n: number, make: (i: number) => Promise<T>) =>
@@ -189,49 +231,35 @@ describe('the ledger and its KV snapshot', () => {
   it('an unpaid v1 record placed by the previous version is answered from its prepay_id, without WeChat', async () => {
     const calls = countPlacements()
     const order = jsapiOrder()
-    const no = order.out_trade_no as string
-    // v1 fingerprints: SHA-256 of the sorted unifiedorder fields (the service's own notify_url among them) + the shop's URL.
-    const sent: Record<string, string> = {
-      appid: APPID,
-      body: String(order.body),
-      mch_id: MCH_ID,
-      notify_url: `${SERVICE}/v1/pay/notify`,
-      openid: String(order.openid),
-      out_trade_no: no,
-      sign_type: 'HMAC-SHA256',
-      spbill_create_ip: String(order.spbill_create_ip),
-      total_fee: '101',
-      trade_type: 'JSAPI',
-    }
-    const canonical = Object.keys(sent)
-      .sort()
-      .map((name) => `${name}=${sent[name]}`)
-      .concat('shop_notify_url=https://shop.test/paid')
-      .join('\n')
-    const now = new Date().toISOString()
-    await env.ORDERS.put(
-      `order:${no}`,
-      JSON.stringify({
-        v: 1,
-        out_trade_no: no,
-        trade_type: 'JSAPI',
-        body: order.body,
-        total_fee: 101,
-        openid: order.openid,
-        notify_url: 'https://shop.test/paid',
-        fingerprint: await sha256Hex(canonical),
-        prepay_id: 'wx_placed_by_v1',
-        prepay_expires_at: new Date(Date.now() + 3600_000).toISOString(),
-        trade_state: 'NOTPAY',
-        created_at: now,
-        updated_at: now,
-      }),
-    )
+    await putV1Unpaid(order, { prepay_expires_at: new Date(Date.now() + 3600_000).toISOString() })
     const reply = await post('/v1/pay/params', order)
     expect(reply.status).toBe(200)
     expect(reply.body.data.package).toBe('prepay_id=wx_placed_by_v1')
     expect(calls).toEqual([])
     expect((await post('/v1/pay/params', { ...order, total_fee: 102 })).body.error.code).toBe('OUT_TRADE_NO_USED')
+  })
+
+  it('a re-placement (prepay_id expired) that races the payment gives no new prepay_id to a paid order', async () => {
+    const received = shop()
+    const order = jsapiOrder()
+    await putV1Unpaid(order, { prepay_expires_at: new Date(Date.now() - 1000).toISOString() })
+    const placed = order as unknown as PlacedOrder
+    // While WeChat is asked for a new prepay_id, the payer's payment is notified.
+    route(PRIMARY, async (request) => {
+      if (new URL(request.url).pathname.endsWith('/pay/unifiedorder')) {
+        expect((await deliver(await notification(placed))).text).toBe(SUCCESS_XML)
+        return successReply({ trade_type: 'JSAPI', prepay_id: 'wx_fresh_after_payment' })
+      }
+      return passThrough(request)
+    })
+    const reply = await post('/v1/pay/params', order)
+    expect(reply.status).toBe(409)
+    expect(reply.body.error.code).toBe('ORDERPAID')
+    expect(received).toHaveLength(1)
+    expect(await ledgerRecord(placed.out_trade_no)).toMatchObject({
+      trade_state: 'SUCCESS',
+      prepay_id: 'wx_placed_by_v1',
+    })
   })
 
   it('the snapshot in KV follows the ledger, with list() metadata', async () => {
