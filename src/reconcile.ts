@@ -9,7 +9,7 @@
 import { loadConfig } from './config'
 import { fail, PayError } from './errors'
 import { isFinalRefund, type OrderRecord } from './ledger/record'
-import { keys } from './ledger/snapshot'
+import { failedRelays, keys } from './ledger/snapshot'
 import { ledgerOf, unwrap } from './ledger/stub'
 import { type Bill, BillError, type BillPayment, type BillRefund, parseBill } from './wechat/bill'
 import { type Client, createClient } from './wechat/client'
@@ -214,15 +214,6 @@ function paymentOf(record: OrderRecord | null): Record<string, string | number> 
     total_fee: record.total_fee,
     ...(record.transaction_id !== undefined && { transaction_id: record.transaction_id }),
   }
-}
-
-function failedRelays(record: OrderRecord): string[] {
-  const failed = (state: { relay_failed_at?: string; relayed_at?: string }) =>
-    state.relay_failed_at !== undefined && state.relayed_at === undefined
-  return [
-    ...(failed(record) ? ['payment'] : []),
-    ...(record.refunds ?? []).filter(failed).map((refund) => `refund:${refund.out_refund_no}`),
-  ]
 }
 
 /** Every out_trade_no listed under `prefix` (all pages). */

@@ -13,7 +13,7 @@ import { learnRefund } from './refunds'
 import type { Relays } from './relays'
 import type { Outcome } from './rpc'
 import type { Store } from './store'
-import { refundKey, scheduleRelay } from './tasks'
+import { refundKey, scheduleRelay, startRefundCheck, stopRefundCheck } from './tasks'
 
 export type RefundNotice = { out_trade_no: string; out_refund_no: string; refund_status: string }
 
@@ -60,9 +60,7 @@ export class RefundChecks {
       if (!learned) continue
       refunds = known ? refunds.map((refund, i) => (i === index ? learned : refund)) : [...refunds, learned]
       // A refund made elsewhere (the merchant platform) and still in progress checks itself too.
-      if (!known && !isFinalRefund(learned.refund_status)) {
-        store.tasks.refunds = { ...store.tasks.refunds, [learned.out_refund_no]: { since: Date.now(), k: 0 } }
-      }
+      if (!known && !isFinalRefund(learned.refund_status)) startRefundCheck(store.tasks, learned.out_refund_no)
       if (isFinalRefund(learned.refund_status) && !isFinalRefund(known?.refund_status ?? 'REQUESTING')) {
         log('info', {
           event: 'refund_settled',
@@ -71,8 +69,7 @@ export class RefundChecks {
           out_refund_no: learned.out_refund_no,
           refund_status: learned.refund_status,
         })
-        store.tasks.refunds = { ...store.tasks.refunds }
-        delete store.tasks.refunds[learned.out_refund_no]
+        stopRefundCheck(store.tasks, learned.out_refund_no)
         scheduleRelay(store.tasks, refundKey(learned.out_refund_no))
       }
     }
@@ -131,7 +128,7 @@ export class RefundChecks {
     const task = store.tasks.refunds?.[outRefundNo]
     const refund = store.refund(outRefundNo)
     if (!task || !refund || isFinalRefund(refund.refund_status)) {
-      if (store.tasks.refunds) delete store.tasks.refunds[outRefundNo]
+      stopRefundCheck(store.tasks, outRefundNo)
       return
     }
     let found = 'error'
@@ -145,9 +142,8 @@ export class RefundChecks {
     const settled = isFinalRefund(store.refund(outRefundNo)?.refund_status ?? 'REQUESTING')
     if (settled) await this.relays.deliver(refundKey(outRefundNo))
     const next = { ...task, k: task.k + 1 }
-    store.tasks.refunds = { ...store.tasks.refunds }
-    if (settled || next.k >= config.refundCheckSchedule.length) delete store.tasks.refunds[outRefundNo]
-    else store.tasks.refunds[outRefundNo] = next
+    if (settled || next.k >= config.refundCheckSchedule.length) stopRefundCheck(store.tasks, outRefundNo)
+    else store.tasks.refunds = { ...store.tasks.refunds, [outRefundNo]: next }
     log('info', {
       event: 'refund_check',
       out_trade_no: store.record?.out_trade_no,

@@ -13,6 +13,7 @@ import type { OrderRecord, Refund } from './record'
 import { refuseNewRefund } from './refunds'
 import { type RefundAnswer, type RefundRequest, type Result, wechat } from './rpc'
 import type { Store } from './store'
+import { startRefundCheck, stopRefundCheck } from './tasks'
 
 export class RefundRequests {
   /** The refund call to WeChat in flight per out_refund_no, for this instance. */
@@ -47,7 +48,7 @@ export class RefundRequests {
         updated_at: now,
       }
       store.record = { ...record, refunds: [...(record.refunds ?? []), refund], updated_at: now }
-      store.tasks.refunds = { ...store.tasks.refunds, [refund.out_refund_no]: { since: Date.now(), k: 0 } }
+      startRefundCheck(store.tasks, refund.out_refund_no)
     }
     // In flight from here on, before anything is awaited: an identical request joins this one.
     const stored = existing ? Promise.resolve() : store.changed()
@@ -134,7 +135,7 @@ export class RefundRequests {
     const record = store.record as OrderRecord
     const refunds = (record.refunds ?? []).filter((r) => r.out_refund_no !== outRefundNo)
     store.record = { ...record, refunds, updated_at: new Date().toISOString() }
-    if (store.tasks.refunds) delete store.tasks.refunds[outRefundNo]
+    stopRefundCheck(store.tasks, outRefundNo)
     await store.changed()
   }
 }

@@ -15,6 +15,7 @@
  * with `list({ prefix })` instead of reading every order.
  */
 import type { OrderRecord } from './record'
+import { PAYMENT, refundKey } from './tasks'
 
 export const keys = {
   order: (outTradeNo: string) => `order:${outTradeNo}`,
@@ -49,12 +50,18 @@ export function metaOf(record: OrderRecord): SnapshotMeta {
   }
 }
 
-/** A relay (the payment's or a refund's) whose retry schedule is spent without a delivery. */
-export function relayFailed(record: OrderRecord): boolean {
+/** The relays (`payment`, `refund:<out_refund_no>`) whose retry schedule is spent without a delivery. */
+export function failedRelays(record: OrderRecord): string[] {
   const failed = (state: { relay_failed_at?: string; relayed_at?: string }) =>
     state.relay_failed_at !== undefined && state.relayed_at === undefined
-  return failed(record) || (record.refunds ?? []).some(failed)
+  return [
+    ...(failed(record) ? [PAYMENT] : []),
+    ...(record.refunds ?? []).filter(failed).map((refund) => refundKey(refund.out_refund_no)),
+  ]
 }
+
+/** Some relay of the order is spent without a delivery. */
+export const relayFailed = (record: OrderRecord): boolean => failedRelays(record).length > 0
 
 /** The index keys `record` belongs under now. */
 export function indexKeys(record: OrderRecord): string[] {

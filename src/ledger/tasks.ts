@@ -64,6 +64,16 @@ export function scheduleRelay(tasks: Tasks, key: string): void {
   tasks.relays = relays
 }
 
+/** Starts a refund's self-check schedule, counted from now. */
+export function startRefundCheck(tasks: Tasks, outRefundNo: string): void {
+  tasks.refunds = { ...tasks.refunds, [outRefundNo]: { since: Date.now(), k: 0 } }
+}
+
+/** Ends a refund's self-check schedule (settled, given up, or the refund dropped). */
+export function stopRefundCheck(tasks: Tasks, outRefundNo: string): void {
+  if (tasks.refunds) delete tasks.refunds[outRefundNo]
+}
+
 /** The retry schedules the configuration sets. */
 export function schedules(config: Config): Schedules {
   return { relay: config.relayRetrySchedule, check: config.recoverySchedule, refund: config.refundCheckSchedule }
