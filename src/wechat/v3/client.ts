@@ -61,7 +61,9 @@ export function createV3Client(options: V3ClientOptions): V3Client {
 
   /** The JSON of a verified 2xx reply; an error reply becomes its PayError. */
   function answer(reply: Reply, subject: Subject, what: string): Record<string, unknown> {
-    if (reply.status < 200 || reply.status >= 300) throw replyError(reply.status, reply.text, subject, what)
+    // 202 is "accepted, not done" with a code (USER_PAYING, §7.1): an answer to branch on, not a result.
+    if (reply.status < 200 || reply.status >= 300 || reply.status === 202)
+      throw replyError(reply.status, reply.text, subject, what)
     if (reply.status === 204 || reply.text === '') return {}
     try {
       return object(JSON.parse(reply.text))
@@ -131,7 +133,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       const no = fields.out_refund_no
       if (!no) throw new RefundQueryByOrderError()
       const target = `/v3/refund/domestic/refunds/${encodeURIComponent(no)}`
-      const query = refundQueryFields(answer(await http.send({ method: 'GET', target }), 'refund', 'refundquery'))
+      const query = refundQueryFields(answer(await http.send({ method: 'GET', target, subject: 'refund' }), 'refund', 'refundquery'))
       if (query.out_refund_no_0 !== no) throw fail('upstream', 'the refundquery reply is for another refund')
       return success(query)
     },

@@ -8,6 +8,7 @@
 import type { Config, V3Config } from '../../config'
 import { fail } from '../../errors'
 import { importPrivateKey } from './crypto'
+import { replyError, type Subject } from './errors'
 import { type KeyRing, signRequest, verifySigned } from './sign'
 
 export type HttpOptions = {
@@ -33,12 +34,25 @@ export type Exchange = {
   verify?: 'reply' | 'none' | 'deferred'
   /** Only these origins; defaults to the main and the backup API base. */
   bases?: string[]
+  /** What RESOURCE_NOT_EXISTS would be about (errors.ts). */
+  subject?: Subject
+}
+
+function errorCode(text: string): string | undefined {
+  try {
+    const { code } = JSON.parse(text) as { code?: unknown }
+    return typeof code === 'string' ? code : undefined
+  } catch {
+    return undefined
+  }
 }
 
 class TransportError extends Error {
   constructor(
     message: string,
     readonly timedOut = false,
+    /** A 5xx reply's status and body: its code (SYSTEM_ERROR…) is what to report once both domains failed. */
+    readonly reply?: { status: number; text: string },
   ) {
     super(message)
   }
@@ -80,8 +94,9 @@ export function createHttp(options: HttpOptions) {
         signal: AbortSignal.timeout(config.timeoutMs),
       })
       const bytes = new Uint8Array(await response.arrayBuffer())
-      if (response.status >= 500) throw new TransportError(`HTTP ${response.status}`)
-      return { status: response.status, headers: response.headers, body: bytes, text: new TextDecoder().decode(bytes) }
+      const text = new TextDecoder().decode(bytes)
+      if (response.status >= 500) throw new TransportError(`HTTP ${response.status}`, false, { status: response.status, text })
+      return { status: response.status, headers: response.headers, body: bytes, text }
     } catch (err) {
       if (err instanceof TransportError) throw err
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
@@ -126,6 +141,9 @@ export function createHttp(options: HttpOptions) {
         return verified(reply, exchange)
       }
       const path = pathOf(exchange.target)
+      // WeChat answered 5xx with its own code (SYSTEM_ERROR: "retry with the same parameters", §7.2).
+      const code = lastError?.reply && errorCode(lastError.reply.text)
+      if (lastError?.reply && code) throw replyError(lastError.reply.status, lastError.reply.text, exchange.subject ?? 'order', path)
       if (allTimedOut)
         throw fail('timeout', `WeChat Pay did not answer ${path} within ${config.timeoutMs} ms (tried both domains)`)
       throw fail('upstream', `WeChat Pay ${path} failed on both domains: ${lastError?.message ?? 'unknown'}`)
