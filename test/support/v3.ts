@@ -127,12 +127,15 @@ export async function notification(
     signing?: Signing
     serial?: string
     associated_data?: string
+    /** Changes the sealed resource before the envelope is signed (a flipped bit). */
+    spoil?: (ciphertext: string) => string
   } = {},
 ) {
   const event = options.event_type ?? 'TRANSACTION.SUCCESS'
   const associated = options.associated_data ?? (event.startsWith('REFUND') ? 'refund' : 'transaction')
   const nonce = 'n0nce0123456'
-  const ciphertext = await aesGcmEncrypt(options.apiV3Key ?? V.APIV3_KEY, nonce, associated, JSON.stringify(plain))
+  const sealed = await aesGcmEncrypt(options.apiV3Key ?? V.APIV3_KEY, nonce, associated, JSON.stringify(plain))
+  const ciphertext = options.spoil ? options.spoil(sealed) : sealed
   const envelope = {
     id: `EV-${crypto.randomUUID()}`,
     create_time: '2026-01-01T08:00:06+08:00',

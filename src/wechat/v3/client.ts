@@ -133,7 +133,9 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       const no = fields.out_refund_no
       if (!no) throw new RefundQueryByOrderError()
       const target = `/v3/refund/domestic/refunds/${encodeURIComponent(no)}`
-      const query = refundQueryFields(answer(await http.send({ method: 'GET', target, subject: 'refund' }), 'refund', 'refundquery'))
+      const query = refundQueryFields(
+        answer(await http.send({ method: 'GET', target, subject: 'refund' }), 'refund', 'refundquery'),
+      )
       if (query.out_refund_no_0 !== no) throw fail('upstream', 'the refundquery reply is for another refund')
       return success(query)
     },

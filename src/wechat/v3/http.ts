@@ -95,7 +95,8 @@ export function createHttp(options: HttpOptions) {
       })
       const bytes = new Uint8Array(await response.arrayBuffer())
       const text = new TextDecoder().decode(bytes)
-      if (response.status >= 500) throw new TransportError(`HTTP ${response.status}`, false, { status: response.status, text })
+      if (response.status >= 500)
+        throw new TransportError(`HTTP ${response.status}`, false, { status: response.status, text })
       return { status: response.status, headers: response.headers, body: bytes, text }
     } catch (err) {
       if (err instanceof TransportError) throw err
@@ -143,7 +144,8 @@ export function createHttp(options: HttpOptions) {
       const path = pathOf(exchange.target)
       // WeChat answered 5xx with its own code (SYSTEM_ERROR: "retry with the same parameters", §7.2).
       const code = lastError?.reply && errorCode(lastError.reply.text)
-      if (lastError?.reply && code) throw replyError(lastError.reply.status, lastError.reply.text, exchange.subject ?? 'order', path)
+      if (lastError?.reply && code)
+        throw replyError(lastError.reply.status, lastError.reply.text, exchange.subject ?? 'order', path)
       if (allTimedOut)
         throw fail('timeout', `WeChat Pay did not answer ${path} within ${config.timeoutMs} ms (tried both domains)`)
       throw fail('upstream', `WeChat Pay ${path} failed on both domains: ${lastError?.message ?? 'unknown'}`)

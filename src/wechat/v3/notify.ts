@@ -71,6 +71,8 @@ export async function readNotification(
     typeof resource.nonce !== 'string'
   )
     return refuse('malformed', 'resource is not AEAD_AES_256_GCM')
+  if (typeof resource.original_type === 'string' && resource.original_type !== expected)
+    return refuse('malformed', `${event} carries a ${resource.original_type.slice(0, 20)} resource`)
   let plain: Record<string, unknown>
   try {
     const bytes = await aesGcmDecrypt(apiV3Key, {
