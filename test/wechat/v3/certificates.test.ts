@@ -12,7 +12,7 @@ import { aesGcmEncrypt } from '../../../src/wechat/v3/crypto'
 import { CERTIFICATES_KEY, type KeyValue } from '../../../src/wechat/v3/keys'
 import { route } from '../../support/net'
 import { captureLogs } from '../../support/secrets'
-import { type Answer, type Signing, standIn, v3Config } from '../../support/v3'
+import { type Answer, type Signing, standIn, v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 
 const TRANSACTION = JSON.parse(V.B5_PLAIN) as Record<string, unknown>

@@ -13,7 +13,7 @@ import { createV3Client } from '../../../src/wechat/v3/client'
 import { RefundQueryByOrderError } from '../../../src/wechat/v3/refunds'
 import { route } from '../../support/net'
 import { captureLogs } from '../../support/secrets'
-import { type Signing, standIn, V3_BACKUP, V3_HOST, v3Config } from '../../support/v3'
+import { type Signing, standIn, V3_BACKUP, V3_HOST, v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 
 const TRANSACTION = JSON.parse(V.B5_PLAIN) as Record<string, unknown>

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { PayError } from '../../../src/errors'
 import { sign, verify } from '../../../src/wechat/sign'
-import { v3Config } from '../../support/v3'
+import { v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 
 function refusal(overrides: Record<string, string | undefined>): string {

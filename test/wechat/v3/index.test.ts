@@ -7,7 +7,7 @@ import { expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config'
 import { createWechat } from '../../../src/wechat'
 import { route } from '../../support/net'
-import { standIn, V3_HOST, v3Config } from '../../support/v3'
+import { standIn, V3_HOST, v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 
 it('speaks v3 to the v3 API when WXPAY_API_VERSION is v3', async () => {

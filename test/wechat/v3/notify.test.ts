@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { createV3Client } from '../../../src/wechat/v3/client'
 import { acknowledged, isV3Notification, readNotification, refused } from '../../../src/wechat/v3/notify'
-import { notification, type Signing, v3Config } from '../../support/v3'
+import { notification, type Signing, v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 import { flipBit } from './vectors'
 

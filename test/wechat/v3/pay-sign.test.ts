@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { importPublicKey, rsaVerify } from '../../../src/wechat/v3/crypto'
 import { appParams, jsapiParams } from '../../../src/wechat/v3/pay-sign'
-import { v3Config } from '../../support/v3'
+import { v3Config } from '../../support/v3-standin'
 import * as V from './vectors'
 
 describe('pay parameters', () => {
