@@ -1,6 +1,6 @@
 /**
  * @module
- * The v3 client over the Worker's outbound fetch against a strict stand-in (test/support/v3.ts):
+ * The v3 client over the Worker's outbound fetch against a strict stand-in (test/support/v3-standin.ts):
  * every request's signature is checked with the merchant's public key, every reply is signed with
  * the "WeChat Pay" key, and the client answers in v2's fields, which src/wechat/refund.ts and
  * payment.ts read unchanged.
