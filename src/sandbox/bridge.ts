@@ -10,13 +10,13 @@ import { Hono } from 'hono'
 import * as z from 'zod/mini'
 import { loadConfig } from '../config'
 import { SIGN_TYPES, type SignType, verify } from '../wechat/sign'
+import { rsaVerify } from '../wechat/v3/crypto'
 import { BRIDGE_SCRIPT } from './bridge-script'
 import { jsonError, type SandboxEnv } from './http'
 import { loadOrder, type Order } from './orders'
 import { lookupKey } from './shop'
 import { now } from './time'
 import { PREPAY_TTL_MS } from './unifiedorder'
-import { message, rsaVerify } from './v3/crypto'
 import { readSettings } from './v3/dev'
 
 const PayParams = z.object({
@@ -32,8 +32,6 @@ const PayParams = z.object({
 const ORDER_PREFIX = 'sandbox:order:'
 
 type Checked = { order: Order } | { problem: string }
-
-const encoder = new TextEncoder()
 
 /** The bridge script and the three routes it (and a scanning phone) calls. */
 export const bridge = new Hono<SandboxEnv>()
@@ -98,7 +96,7 @@ async function checkPaySign(
   if (signType === 'RSA') {
     const settings = await readSettings(env)
     if (typeof settings === 'string') return settings
-    const signedText = message([fields.appId, fields.timeStamp, fields.nonceStr], encoder.encode(fields.package))
+    const signedText = `${fields.appId}\n${fields.timeStamp}\n${fields.nonceStr}\n${fields.package}\n`
     return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appid: settings.appid } : failed
   }
   const config = loadConfig(env)

@@ -8,11 +8,12 @@
  * signature, as WeChat does. A day without trades is `400 NO_STATEMENT_EXIST`.
  * KV: `sandbox:v3bill:<token>` → `{csv, gzip}` with a 300 s TTL.
  */
+
+import { sha1Hex } from '../../wechat/v3/crypto'
 import { billRows, billText } from '../bill'
 import { randomString } from '../ids'
 import { loadOrder, type Order, ordersOfDay } from '../orders'
 import { beijingMs } from '../time'
-import { sha1Hex } from './crypto'
 import { paramError } from './fields'
 import { refuse, type WechatError } from './protocol'
 import type { Answer } from './transactions'

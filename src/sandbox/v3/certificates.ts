@@ -6,8 +6,9 @@
  * public key, §1.2), so this answers in either mode; a merchant issued only a public key would get
  * `404 RESOURCE_NOT_EXISTS` from WeChat.
  */
+
+import { aesGcmEncrypt } from '../../wechat/v3/crypto'
 import { randomString } from '../ids'
-import { aeadEncrypt } from './crypto'
 import { paramError } from './fields'
 import type { WechatError } from './protocol'
 import type { Settings } from './settings'
@@ -20,7 +21,7 @@ export async function certificates(settings: Settings, query: URLSearchParams): 
   if (algorithm !== null && algorithm !== 'RSA') return paramError('algorithm_type', '须为RSA', 'query')
   const { certificate, certificatePem, apiV3Key } = settings
   const nonce = randomString(12)
-  const ciphertext = await aeadEncrypt({ apiV3Key, nonce, associatedData: 'certificate', plaintext: certificatePem })
+  const ciphertext = await aesGcmEncrypt(apiV3Key, nonce, 'certificate', certificatePem)
   return {
     status: 200,
     body: {

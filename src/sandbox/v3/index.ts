@@ -70,7 +70,7 @@ v3.get(
   '/bill/tradebill',
   route(({ kv, auth, c }) => {
     const url = new URL(c.req.url)
-    const base = `${url.origin}${url.pathname.slice(0, url.pathname.lastIndexOf('/v3/'))}`
+    const base = `${url.origin}${url.pathname.slice(0, url.pathname.indexOf('/v3/'))}`
     return tradeBill({ kv, query: auth.query, base })
   }),
 )

@@ -8,12 +8,13 @@
  * Each attempt is signed afresh (a retry hours later must pass the receiver's 5-minute window); the
  * body, and so its `id`, stays the same.
  */
+
+import { aesGcmEncrypt } from '../../wechat/v3/crypto'
 import { randomString } from '../ids'
 import { NOTIFY_TIMEOUT_MS } from '../notify'
 import type { Attempt, Order, Refund } from '../orders'
 import { RECEIVED_BY } from '../refund'
 import { now, sleep } from '../time'
-import { aeadEncrypt } from './crypto'
 import { transaction } from './query'
 import { STATUS } from './refund'
 import { signatureHeaders } from './reply'
@@ -64,12 +65,8 @@ export function refundEvent(order: Order, refund: Refund): Event {
 /** The notification body: the event with its payload encrypted. */
 export async function notificationBody(event: Event, settings: Settings): Promise<string> {
   const nonce = randomString(12)
-  const ciphertext = await aeadEncrypt({
-    apiV3Key: settings.apiV3Key,
-    nonce,
-    associatedData: event.original_type,
-    plaintext: JSON.stringify(event.payload),
-  })
+  const plaintext = JSON.stringify(event.payload)
+  const ciphertext = await aesGcmEncrypt(settings.apiV3Key, nonce, event.original_type, plaintext)
   return JSON.stringify({
     id: crypto.randomUUID(),
     create_time: rfc3339(now()),

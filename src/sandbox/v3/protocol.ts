@@ -2,11 +2,13 @@
  * @module
  * The v3 protocol as WeChat applies it to a merchant's request (reference §3, §7): required headers,
  * then the `WECHATPAY2-SHA256-RSA2048` Authorization (merchant, certificate serial, a timestamp
- * within 5 minutes, the signature over the five-line string with the path and query as received and
- * the exact body bytes), then the body as JSON. Failures are WeChat's `{code, message, detail?}`.
+ * within 5 minutes, the signature over the five-line string with the path and query as received —
+ * below the sandbox's mount — and the exact body bytes), then the body as JSON. Failures are WeChat's `{code, message, detail?}`.
  */
 import { fromBase64 } from '../../crypto'
-import { message, rsaVerify } from './crypto'
+import { rsaVerify } from '../../wechat/v3/crypto'
+import { type Authorization, MAX_CLOCK_SKEW_SECONDS, parseAuthorization, SCHEME } from '../../wechat/v3/sign'
+import { requestBytes } from './crypto'
 import type { Settings } from './settings'
 
 /** WeChat's error body (§7.1); `detail` names the field when one is at fault. */
@@ -20,11 +22,6 @@ export type WechatError = {
 /** A request that passed the protocol: its body (parsed JSON; undefined for GET) and query. */
 export type Authentic = { json: unknown; query: URLSearchParams }
 
-/** "微信支付会拒绝处理很久之前发起的请求" (§3.3): the sandbox allows the SDKs' 5 minutes either way. */
-export const CLOCK_SKEW_SECONDS = 300
-
-const SCHEME = 'WECHATPAY2-SHA256-RSA2048'
-const PAIRS = /^([a-z_]+)="([^"]*)"$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /** Shorthand for an error answer. */
@@ -50,19 +47,20 @@ export async function authenticate(
   if (hasBody && !/^application\/json\s*(;|$)/i.test(headers.get('content-type') ?? '')) {
     return refuse(400, 'INVALID_REQUEST', 'Http头Content-Type值必须为application/json')
   }
-  const auth = parseAuthorization(headers.get('authorization'))
+  const auth = readAuthorization(headers.get('authorization'))
   if ('status' in auth) return auth
   if (auth.mchid !== settings.mchId) {
     return refuse(401, 'SIGN_ERROR', '商户号与签名中的商户号不一致或商户不存在', signField('mchid'))
   }
-  if (auth.serial_no.toUpperCase() !== settings.merchantSerial) {
+  if (auth.serial.toUpperCase() !== settings.merchantSerial) {
     return refuse(401, 'SIGN_ERROR', '商户证书序列号有误,请核实后再试', signField('serial_no'))
   }
-  if (Math.abs(nowSeconds - Number(auth.timestamp)) > CLOCK_SKEW_SECONDS) {
+  // "微信支付会拒绝处理很久之前发起的请求" (§3.3): the sandbox allows the SDKs' 5 minutes either way.
+  if (Math.abs(nowSeconds - Number(auth.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
     return refuse(401, 'SIGN_ERROR', '请求的时间戳与当前时间相差超过5分钟', signField('timestamp'))
   }
   const url = new URL(request.url)
-  const signed = message([request.method, `${url.pathname}${url.search}`, auth.timestamp, auth.nonce_str], bytes)
+  const signed = requestBytes([request.method, apiTarget(url), auth.timestamp, auth.nonce], bytes)
   if (!(await rsaVerify(settings.merchantKey, signed, auth.signature))) {
     return refuse(401, 'SIGN_ERROR', '错误的签名,验签失败', signField('signature'))
   }
@@ -79,27 +77,22 @@ export async function authenticate(
   return { json, query: url.searchParams }
 }
 
-type Authorization = { mchid: string; nonce_str: string; signature: string; timestamp: string; serial_no: string }
-
-/** The Authorization header's five pairs, in any order, `key="value"` joined by commas (§3.3). */
-function parseAuthorization(header: string | null): Authorization | WechatError {
-  const missing = refuse(401, 'SIGN_ERROR', 'Http头Authorization值格式错误,请参考《微信支付APIv3签名规则》', {
+/** The Authorization header's five pairs (§3.3), with a 10-digit timestamp and a base64 signature. */
+function readAuthorization(header: string | null): Authorization | WechatError {
+  const auth = header === null ? undefined : parseAuthorization(header)
+  if (auth && /^[0-9]{10}$/.test(auth.timestamp) && auth.nonce.length <= 64 && fromBase64(auth.signature)) return auth
+  return refuse(401, 'SIGN_ERROR', 'Http头Authorization值格式错误,请参考《微信支付APIv3签名规则》', {
     location: 'authorization',
     issue: `want ${SCHEME} mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"`,
   })
-  if (!header?.startsWith(`${SCHEME} `)) return missing
-  const fields: Record<string, string> = Object.create(null)
-  for (const pair of header.slice(SCHEME.length + 1).split(',')) {
-    const match = PAIRS.exec(pair)
-    if (!match || (match[1] as string) in fields) return missing
-    fields[match[1] as string] = match[2] as string
-  }
-  const { mchid, nonce_str, signature, timestamp, serial_no } = fields
-  if (!mchid || !nonce_str || !signature || !timestamp || !serial_no || Object.keys(fields).length !== 5) {
-    return missing
-  }
-  if (!/^[0-9]{10}$/.test(timestamp) || nonce_str.length > 64 || !fromBase64(signature)) return missing
-  return { mchid, nonce_str, signature, timestamp, serial_no }
+}
+
+/**
+ * The path and query WeChat sees. The sandbox is WeChat's root at WXPAY_API_BASE (…/sandbox), so a
+ * request is signed with the path after it, `/v3/…`, exactly as the service signs it.
+ */
+export function apiTarget(url: URL): string {
+  return `${url.pathname.slice(url.pathname.indexOf('/v3/'))}${url.search}`
 }
 
 /**

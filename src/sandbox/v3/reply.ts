@@ -5,8 +5,10 @@
  * `timestamp\nnonce\nbody\n` over the exact body bytes (an empty body for 204). Every API reply is
  * signed, errors included; only the bill file is not (§4.3).
  */
+
+import { rsaSign } from '../../wechat/v3/crypto'
+import { replyMessage, SCHEME } from '../../wechat/v3/sign'
 import { randomString } from '../ids'
-import { message, rsaSign } from './crypto'
 import type { WechatError } from './protocol'
 import type { Settings } from './settings'
 
@@ -26,8 +28,8 @@ export async function signatureHeaders(options: {
     'Wechatpay-Timestamp': timestamp,
     'Wechatpay-Nonce': nonce,
     'Wechatpay-Serial': serial,
-    'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
-    'Wechatpay-Signature': await rsaSign(settings.wechatKey, message([timestamp, nonce], encoder.encode(body))),
+    'Wechatpay-Signature-Type': SCHEME,
+    'Wechatpay-Signature': await rsaSign(settings.wechatKey, replyMessage(timestamp, nonce, encoder.encode(body))),
   }
 }
 

@@ -14,15 +14,8 @@
  *
  * A missing or malformed variable is a {@link SettingsError} naming it, never its value.
  */
-import {
-  type CertificateInfo,
-  importSigningKey,
-  importVerifyingKey,
-  pemBody,
-  privateKeyDer,
-  publicOf,
-  readCertificate,
-} from './crypto'
+import { importPrivateKey, importPublicKey, pemToDer } from '../../wechat/v3/crypto'
+import { type CertificateInfo, publicKeyOf, readCertificate } from './crypto'
 
 export type Settings = {
   mchId: string
@@ -77,15 +70,16 @@ export function loadSettings(env: Env): Promise<Settings> {
 }
 
 async function read(env: Env): Promise<Settings> {
-  const wechatDer = privateKeyDer(required(env, 'SANDBOX_V3_PRIVATE_KEY'))
-  if (!wechatDer) throw new SettingsError('SANDBOX_V3_PRIVATE_KEY must be an RSA private key in PEM')
+  const wechatKey = await importPrivateKey(required(env, 'SANDBOX_V3_PRIVATE_KEY')).catch(() => {
+    throw new SettingsError('SANDBOX_V3_PRIVATE_KEY must be an RSA private key in PEM')
+  })
   const publicKeyId = text(env, 'SANDBOX_V3_PUBLIC_KEY_ID', /^PUB_KEY_ID_[0-9]{1,64}$/, 'PUB_KEY_ID_ and digits')
   const certificatePem = required(env, 'SANDBOX_V3_CERTIFICATE').trim()
-  const certificateDer = pemBody(certificatePem, 'CERTIFICATE')
   let certificate: CertificateInfo
   try {
-    if (!certificateDer) throw new Error('not PEM')
-    certificate = readCertificate(certificateDer)
+    const { label, der } = pemToDer(certificatePem)
+    if (label !== 'CERTIFICATE') throw new Error('not a certificate')
+    certificate = readCertificate(der)
   } catch {
     throw new SettingsError('SANDBOX_V3_CERTIFICATE must be an X.509 certificate in PEM')
   }
@@ -99,9 +93,7 @@ async function read(env: Env): Promise<Settings> {
     merchantSerial: text(env, 'WXPAY_MCH_SERIAL', /^[0-9A-Fa-f]{8,40}$/, 'a certificate serial in hex').toUpperCase(),
     merchantKey: await merchantKey(env),
     apiV3Key: text(env, 'WXPAY_APIV3_KEY', /^[0-9A-Za-z]{32}$/, '32 letters and digits'),
-    wechatKey: await importSigningKey(wechatDer).catch(() => {
-      throw new SettingsError('SANDBOX_V3_PRIVATE_KEY must be an RSA private key in PEM')
-    }),
+    wechatKey,
     publicKeyId,
     certificatePem,
     certificate,
@@ -113,15 +105,13 @@ async function read(env: Env): Promise<Settings> {
 async function merchantKey(env: Env): Promise<CryptoKey> {
   const given = raw(env, 'SANDBOX_V3_MERCHANT_PUBLIC_KEY')
   if (given !== undefined) {
-    const spki = pemBody(given, 'PUBLIC KEY')
-    const key = spki && (await importVerifyingKey(spki).catch(() => undefined))
-    if (!key) throw new SettingsError('SANDBOX_V3_MERCHANT_PUBLIC_KEY must be an RSA public key in PEM')
-    return key
+    return importPublicKey(given).catch(() => {
+      throw new SettingsError('SANDBOX_V3_MERCHANT_PUBLIC_KEY must be an RSA public key in PEM')
+    })
   }
-  const der = privateKeyDer(required(env, 'WXPAY_PRIVATE_KEY', 'or SANDBOX_V3_MERCHANT_PUBLIC_KEY'))
-  const key = der && (await importSigningKey(der, true).catch(() => undefined))
-  if (!key) throw new SettingsError('WXPAY_PRIVATE_KEY must be an RSA private key in PEM')
-  return publicOf(key)
+  return publicKeyOf(required(env, 'WXPAY_PRIVATE_KEY', 'or SANDBOX_V3_MERCHANT_PUBLIC_KEY')).catch(() => {
+    throw new SettingsError('WXPAY_PRIVATE_KEY must be an RSA private key in PEM')
+  })
 }
 
 function raw(env: Env, name: string): string | undefined {
