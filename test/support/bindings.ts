@@ -2,7 +2,7 @@
  * Test-only configuration (vitest.config.ts passes it to the Worker). The sandbox plays WeChat
  * with the same key, so every signature in the tests is real.
  */
-import { MERCHANT_V3_BINDINGS, SANDBOX_V3_BINDINGS } from './v3-keys'
+import { MERCHANT_V3_BINDINGS, SANDBOX_V3_BINDINGS } from './v3-keys.ts'
 
 export const TEST_BINDINGS = {
   WXPAY_APPID: 'wxd930ea5d5a258f4f',

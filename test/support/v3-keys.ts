@@ -3,7 +3,7 @@
  * merchant's) and the sandbox's self-signed platform certificate of the "WeChat Pay" key. Plain
  * constants: vitest.config.ts reads them (through bindings.ts) in Node.
  */
-import { MERCHANT_KEY, WXPAY_KEY, WXPAY_PUB } from '../wechat/v3/vectors'
+import { MERCHANT_KEY, WXPAY_KEY, WXPAY_PUB } from '../wechat/v3/vectors.ts'
 
 export const MCH_SERIAL = '7A1C3D5E9F0B2468ACE13579BDF02468ACE13579'
 export const APIV3_KEY = 'TestAPIv3Key0123456789abcdefABCD'

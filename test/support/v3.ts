@@ -7,9 +7,11 @@
 import { exports } from 'cloudflare:workers'
 import { beforeAll } from 'vitest'
 import { fromBase64, toBase64 } from '../../src/crypto'
+import { aesGcmDecrypt } from '../../src/wechat/v3/crypto'
 import { MERCHANT_KEY, WXPAY_PUB } from '../wechat/v3/vectors'
 import { TEST_BINDINGS } from './bindings'
-import { MCH_SERIAL, PUBLIC_KEY_ID } from './v3-keys'
+import { route } from './net'
+import { APIV3_KEY, MCH_SERIAL, PUBLIC_KEY_ID } from './v3-keys'
 
 export const SANDBOX_V3 = 'http://service.test/sandbox'
 export const MCH_ID = TEST_BINDINGS.WXPAY_MCH_ID
@@ -147,4 +149,34 @@ export async function dev(path: string, body?: Record<string, unknown>) {
       : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
   const response = await exports.default.fetch(new Request(`${SANDBOX_V3}${path}`, init))
   return { status: response.status, body: (await response.json()) as { data: Record<string, unknown> } }
+}
+
+/** A notification as the stand-in shop received it. */
+export type Received = { headers: Headers; text: string; json: Record<string, unknown> }
+
+/** Routes shop.test to `answer` (by attempt number) and records every delivery. */
+export function shop(answer: (n: number) => Response = () => new Response(null, { status: 204 })): Received[] {
+  const received: Received[] = []
+  route('shop.test', async (request) => {
+    const text = await request.text()
+    received.push({ headers: request.headers, text, json: JSON.parse(text) })
+    return answer(received.length)
+  })
+  return received
+}
+
+/** The decrypted resource of a notification. */
+export async function opened(notification: Received, key = APIV3_KEY): Promise<Record<string, unknown>> {
+  const resource = notification.json.resource as { nonce: string; associated_data: string; ciphertext: string }
+  return JSON.parse(new TextDecoder().decode(await aesGcmDecrypt(key, resource)))
+}
+
+/** Polls the developer view of an order until `done` holds (retries run after /pay answers). */
+export async function waitFor(no: string, done: (order: Record<string, unknown>) => boolean) {
+  let order = (await dev(`/orders/${no}`)).body.data
+  for (let i = 0; i < 60 && !done(order); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    order = (await dev(`/orders/${no}`)).body.data
+  }
+  return order
 }
