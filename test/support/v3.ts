@@ -58,7 +58,13 @@ export type CallOptions = {
 }
 
 /** The reply as a test reads it. */
-export type V3Reply = { status: number; headers: Headers; text: string; json: Record<string, unknown> }
+export type V3Reply = {
+  status: number
+  headers: Headers
+  bytes: Uint8Array
+  text: string
+  json: Record<string, unknown>
+}
 
 /** Sends one signed request to the sandbox; `target` is the path and query below /sandbox (`/v3/…`). */
 export async function call(method: 'GET' | 'POST', target: string, options: CallOptions = {}): Promise<V3Reply> {
@@ -90,14 +96,15 @@ export async function call(method: 'GET' | 'POST', target: string, options: Call
       ...(method === 'POST' && { body: options.sendInstead ?? body }),
     }),
   )
-  const text = await response.text()
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  const text = new TextDecoder().decode(bytes)
   let json: Record<string, unknown> = {}
   try {
     json = text ? JSON.parse(text) : {}
   } catch {
     json = {}
   }
-  return { status: response.status, headers: response.headers, text, json }
+  return { status: response.status, headers: response.headers, bytes, text, json }
 }
 
 /** Whether the reply's Wechatpay-Signature verifies over `timestamp\nnonce\nbody\n` with `key` (§4.1; default: the WeChat Pay public key). */
