@@ -60,16 +60,15 @@ describe('notify_url on the service itself, at placement', () => {
     expect(calls).toEqual([])
   })
 
-  it.each([
-    'https://shop.test/paid',
-    'http://service.test.shop.test/paid',
-    'http://shop-service.test/paid',
-  ])('another host (%s) is placed', async (notify_url) => {
-    const reply = await post('/v1/pay/params', jsapiOrder({ notify_url }), {
-      env: { PUBLIC_URL: 'https://pay.example.com' },
-    })
-    expect(reply.status).toBe(200)
-  })
+  it.each(['https://shop.test/paid', 'http://service.test.shop.test/paid', 'http://shop-service.test/paid'])(
+    'another host (%s) is placed',
+    async (notify_url) => {
+      const reply = await post('/v1/pay/params', jsapiOrder({ notify_url }), {
+        env: { PUBLIC_URL: 'https://pay.example.com' },
+      })
+      expect(reply.status).toBe(200)
+    },
+  )
 
   it('a service reached on an explicit port (local development) is only that port: a shop on another port is fine', async () => {
     const place = async (notify_url: string) => {
