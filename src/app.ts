@@ -7,6 +7,7 @@
 
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { except } from 'hono/combine'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
@@ -35,12 +36,16 @@ export const app = new Hono<{ Bindings: Env }>()
 // The API's OpenAPI 3.1 description: public, like any API reference.
 app.get('/openapi.json', (c) => c.json(openapiDocument()))
 
+// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
+// other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
+const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
+app.use('/v1/pay/*', except(WECHAT_CALLBACKS, bearer()))
+
 app.route('/v1/pay/notify', notify)
 
 for (const path of PAY_ROUTES) {
   app.use(
     path,
-    bearer(),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
