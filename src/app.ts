@@ -7,7 +7,6 @@
 
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { except } from 'hono/combine'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
@@ -38,8 +37,10 @@ app.get('/openapi.json', (c) => c.json(openapiDocument()))
 
 // WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
 // other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
+// c.req.path is the (decoded) path the router matches, so the exclusion is exactly those two routes.
 const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
-app.use('/v1/pay/*', except(WECHAT_CALLBACKS, bearer()))
+const auth = bearer()
+app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
 
 app.route('/v1/pay/notify', notify)
 
