@@ -1,9 +1,10 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { scopeOf } from '../../src/auth'
 import worker from '../../src/dev'
 import { jsapiOrder, orderNo, post } from '../support/api'
-import { TOKEN } from '../support/bindings'
+import { OPS_TOKEN, TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { captureLogs } from '../support/secrets'
 
@@ -103,7 +104,10 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
 
 describe('errors are JSON, whatever goes wrong', () => {
   it('unknown route → 404 wxPayError.notFound', async () => {
-    const response = await exports.default.fetch(`${SERVICE}/v1/pay/transfer`, { method: 'POST' })
+    const response = await exports.default.fetch(`${SERVICE}/v1/pay/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
     expect(response.status).toBe(404)
     expect(await response.json()).toEqual({
       error: { code: 'wxPayError.notFound', message: 'no route for POST /v1/pay/transfer' },
@@ -122,7 +126,7 @@ describe('errors are JSON, whatever goes wrong', () => {
     '/v1/pay/notify/refund',
   ])('GET %s → 405 wxPayError.methodNotAllowed', async (path) => {
     const response = await exports.default.fetch(`${SERVICE}${path}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
+      headers: { authorization: `Bearer ${scopeOf(path) === 'ops' ? OPS_TOKEN : TOKEN}` },
     })
     expect(response.status).toBe(405)
     expect(await response.json()).toEqual({
