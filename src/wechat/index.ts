@@ -6,12 +6,9 @@
  * API is in use.
  */
 import type { Config } from '../config'
-import { type BillRequest, type Client, createClient, type Transport } from './client'
-import type { BillStreamReply } from './v3/bill'
+import { type Client, createClient, type Transport } from './client'
 import { createV3Client } from './v3/client'
 import type { KeyValue } from './v3/keys'
-
-export type { BillStreamReply } from './v3/bill'
 
 export type WechatOptions = {
   config: Config
@@ -25,8 +22,8 @@ export type WechatOptions = {
   kv?: KeyValue
 }
 
-/** What the service asks of WeChat, whichever the version. */
-export type Wechat = Pick<Client, 'call'> & { bill(request: BillRequest): Promise<BillStreamReply> }
+/** What the service asks of WeChat, whichever the version: the v2 {@link Client} interface. */
+export type Wechat = Client
 
 /**
  * @example const wechat = createWechat({ config, kv: env.ORDERS }); await wechat.call('/pay/orderquery', { out_trade_no })
@@ -42,15 +39,5 @@ export function createWechat(options: WechatOptions): Wechat {
       ...(kv && { kv }),
     })
   }
-  const v2 = createClient({ config, ...(fetch && { fetch }), ...(certFetch && { certFetch }), ...(nonce && { nonce }) })
-  return {
-    call: (path, fields) => v2.call(path, fields),
-    async bill(request) {
-      // v2's bill() answered the CSV as text before it answered a stream; either is passed on as a stream.
-      const answer = (await v2.bill(request)) as Awaited<ReturnType<Client['bill']>> | BillStreamReply
-      if (answer.kind === 'bill' && 'csv' in answer)
-        return { kind: 'bill', body: new Blob([String(answer.csv)]).stream() }
-      return answer as BillStreamReply
-    },
-  }
+  return createClient({ config, ...(fetch && { fetch }), ...(certFetch && { certFetch }), ...(nonce && { nonce }) })
 }

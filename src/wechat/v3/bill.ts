@@ -6,12 +6,12 @@
  * streamed on; the stream errors at its end, before it closes, when the SHA-1 does not match.
  */
 import { fail } from '../../errors'
-import type { BillRequest } from '../client'
+import type { BillReply, BillRequest } from '../client'
 import { replyError } from './errors'
 import type { Http } from './http'
 
-/** The bill as a byte stream of its CSV, or WeChat's word that there is none for that day. */
-export type BillStreamReply = { kind: 'bill'; body: ReadableStream<Uint8Array> } | { kind: 'none'; message: string }
+/** The bill as a byte stream of its CSV, or WeChat's word that there is none for that day (the v2 client's shape). */
+export type BillStreamReply = BillReply
 
 /** Downloads the bill of `bill_date` (yyyyMMdd); `bases` are the only origins the download may go to. */
 export async function downloadBill(http: Http, request: BillRequest, bases: string[]): Promise<BillStreamReply> {
