@@ -6,6 +6,7 @@
  * Keys are imported once per isolate, cached by a hash of their text, never by the text itself.
  */
 import { fromBase64, toBase64 } from '../../crypto'
+import { fail } from '../../errors'
 
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 const encoder = new TextEncoder()
@@ -124,6 +125,19 @@ export function importPublicKey(pem: string): Promise<CryptoKey> {
       throw new KeyError('the public key is not an RSA key WebCrypto accepts')
     })
   })
+}
+
+/**
+ * The merchant key of a configuration, or `wxPayError.config` naming WXPAY_PRIVATE_KEY when WebCrypto refuses it.
+ * @example await rsaSign(await merchantKey(config.v3.privateKey), message)
+ */
+export async function merchantKey(pem: string): Promise<CryptoKey> {
+  try {
+    return await importPrivateKey(pem)
+  } catch (err) {
+    if (err instanceof KeyError) throw fail('config', `WXPAY_PRIVATE_KEY: ${err.message}`)
+    throw err
+  }
 }
 
 /** SHA256withRSA over `message` (UTF-8 when text), base64 on one line. */

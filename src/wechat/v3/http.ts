@@ -7,7 +7,7 @@
  */
 import type { Config, V3Config } from '../../config'
 import { fail } from '../../errors'
-import { importPrivateKey } from './crypto'
+import { merchantKey } from './crypto'
 import { replyError, type Subject } from './errors'
 import { type KeyRing, signRequest, verifySigned } from './sign'
 
@@ -68,7 +68,7 @@ export function createHttp(options: HttpOptions) {
   async function once(base: string, exchange: Exchange): Promise<Reply> {
     const body = exchange.json === undefined ? '' : JSON.stringify(exchange.json)
     // Signed per attempt: a fresh timestamp and nonce for the backup domain too.
-    const authorization = await signRequest(await importPrivateKey(v3.privateKey), {
+    const authorization = await signRequest(await merchantKey(v3.privateKey), {
       mchid: config.mchId,
       serial: v3.mchSerial,
       method: exchange.method,

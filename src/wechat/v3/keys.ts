@@ -6,7 +6,8 @@
  * again (at most once a minute) when a serial arrives that neither knows. Never "try every key".
  */
 import type { V3Config } from '../../config'
-import { importPublicKey } from './crypto'
+import { fail } from '../../errors'
+import { importPublicKey, KeyError } from './crypto'
 import type { KeyRing } from './sign'
 
 /** The KV operations used here: `env.ORDERS` fits. */
@@ -46,7 +47,17 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { v3 } = options
   if (v3.publicKey) {
     const { id, pem } = v3.publicKey
-    return { keyFor: async (serial) => (serial === id ? importPublicKey(pem) : undefined) }
+    return {
+      async keyFor(serial) {
+        if (serial !== id) return undefined
+        try {
+          return await importPublicKey(pem)
+        } catch (err) {
+          if (err instanceof KeyError) throw fail('config', `WXPAY_PUBLIC_KEY: ${err.message}`)
+          throw err
+        }
+      },
+    }
   }
   return certificateRing(options)
 }
@@ -80,7 +91,8 @@ function certificateRing({ scope, kv, download, now }: KeyRingOptions): KeyRing 
         )
       }
       const certificate = usable(serial)
-      return certificate ? importPublicKey(certificate.pem) : undefined
+      // A damaged record is as good as none.
+      return certificate ? importPublicKey(certificate.pem).catch(() => undefined) : undefined
     },
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config'
 import { requireV3 } from './client'
-import { importPrivateKey, rsaSign } from './crypto'
+import { merchantKey, rsaSign } from './crypto'
 
 export type JsapiParams = {
   appId: string
@@ -24,7 +24,7 @@ export async function jsapiParams(
   config: Config,
   p: { prepayId: string; timeStamp: string; nonceStr: string },
 ): Promise<JsapiParams> {
-  const key = await importPrivateKey(requireV3(config).privateKey)
+  const key = await merchantKey(requireV3(config).privateKey)
   const pkg = `prepay_id=${p.prepayId}`
   const paySign = await rsaSign(key, `${config.appid}\n${p.timeStamp}\n${p.nonceStr}\n${pkg}\n`)
   return { appId: config.appid, timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: pkg, signType: 'RSA', paySign }
@@ -48,7 +48,7 @@ export async function appParams(
   config: Config,
   p: { prepayId: string; timestamp: string; noncestr: string },
 ): Promise<AppParams> {
-  const key = await importPrivateKey(requireV3(config).privateKey)
+  const key = await merchantKey(requireV3(config).privateKey)
   const sign = await rsaSign(key, `${config.appid}\n${p.timestamp}\n${p.noncestr}\n${p.prepayId}\n`)
   return {
     appid: config.appid,

@@ -114,6 +114,16 @@ describe('unifiedorder → POST /v3/pay/transactions/{type}', () => {
   })
 })
 
+it('refuses with wxPayError.config naming WXPAY_PRIVATE_KEY when WebCrypto cannot import it, sending nothing', async () => {
+  const wx = standIn({})
+  route(V3_HOST, wx.handler)
+  const config = v3Config({ WXPAY_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' })
+  const error = await caught(createV3Client({ config }).call('/pay/orderquery', { out_trade_no: NO }))
+  expect(error.failure.kind).toBe('config')
+  expect(error.message).toMatch(/^WXPAY_PRIVATE_KEY: /)
+  expect(wx.seen).toHaveLength(0)
+})
+
 describe('orderquery → GET …/out-trade-no/{no}?mchid=', () => {
   it('converts amount.*, payer and success_time (RFC 3339 → Beijing yyyyMMddHHmmss) into what paymentOf reads', async () => {
     const wx = standIn({
