@@ -7,6 +7,7 @@
  */
 import { fromBase64, toBase64 } from '../../crypto'
 import { fail } from '../../errors'
+import { cachedKey } from './key-cache'
 
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 const encoder = new TextEncoder()
@@ -82,27 +83,12 @@ export function spkiOfCertificate(der: Uint8Array): Uint8Array {
   return der.slice(spki.start, spki.end)
 }
 
-const keys = new Map<string, Promise<CryptoKey>>()
-
-async function cached(kind: string, text: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const id = `${kind}:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))))}`
-  let key = keys.get(id)
-  if (key === undefined) {
-    key = load()
-    // A key that fails to import is not remembered: the next call reports the same error.
-    key.catch(() => keys.delete(id))
-    if (keys.size >= 32) keys.clear()
-    keys.set(id, key)
-  }
-  return key
-}
-
 /**
  * The merchant's signing key from `apiclient_key.pem`: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY` (PKCS#1).
  * @throws {KeyError} for any other PEM, or one WebCrypto refuses.
  */
 export function importPrivateKey(pem: string): Promise<CryptoKey> {
-  return cached('private', pem, async () => {
+  return cachedKey('private', pem, async () => {
     const { label, der } = pemToDer(pem)
     if (label !== 'PRIVATE KEY' && label !== 'RSA PRIVATE KEY') throw new KeyError(`a ${label} is not a private key`)
     const pkcs8 = label === 'RSA PRIVATE KEY' ? pkcs1ToPkcs8(der) : der
@@ -117,7 +103,7 @@ export function importPrivateKey(pem: string): Promise<CryptoKey> {
  * @throws {KeyError} for any other PEM, or one WebCrypto refuses.
  */
 export function importPublicKey(pem: string): Promise<CryptoKey> {
-  return cached('public', pem, async () => {
+  return cachedKey('public', pem, async () => {
     const { label, der } = pemToDer(pem)
     if (label !== 'PUBLIC KEY' && label !== 'CERTIFICATE') throw new KeyError(`a ${label} is not a public key`)
     const spki = label === 'CERTIFICATE' ? spkiOfCertificate(der) : der
@@ -157,63 +143,4 @@ export async function rsaVerify(key: CryptoKey, message: string | Uint8Array, si
   }
 }
 
-/** AES-GCM input as WeChat sends it: a 12-character nonce, associated data (maybe ""), base64 ciphertext‖tag. */
-export type Sealed = { nonce: string; associated_data: string; ciphertext: string }
-
-/** Raised when AEAD_AES_256_GCM refuses: wrong key, nonce or associated data, or a changed byte (the tag fails). */
-export class CipherError extends Error {
-  override readonly name = 'CipherError'
-}
-
-function aesKey(apiV3Key: string): Promise<CryptoKey> {
-  return cached('aes', apiV3Key, () => {
-    const raw = encoder.encode(apiV3Key)
-    // The APIv3 key is 32 characters used as its bytes (v3 reference §2, §5.2): AES-256, nothing else.
-    if (raw.byteLength !== 32) return Promise.reject(new CipherError('the APIv3 key is not 32 bytes'))
-    return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
-  })
-}
-
-/**
- * AEAD_AES_256_GCM decryption (RFC 5116; v3 reference §5.2): the base64 ciphertext ends in the 16-byte tag.
- * @throws {CipherError} for anything that does not authenticate under this key, nonce and associated data.
- */
-export async function aesGcmDecrypt(apiV3Key: string, sealed: Sealed): Promise<Uint8Array> {
-  const data = fromBase64(sealed.ciphertext)
-  if (data === undefined || data.byteLength < 16) throw new CipherError('ciphertext is not base64 of ciphertext‖tag')
-  const key = await aesKey(apiV3Key)
-  try {
-    const plain = await crypto.subtle.decrypt(
-      {
-        name: 'AES-GCM',
-        iv: encoder.encode(sealed.nonce),
-        additionalData: encoder.encode(sealed.associated_data),
-        tagLength: 128,
-      },
-      key,
-      data,
-    )
-    return new Uint8Array(plain)
-  } catch {
-    throw new CipherError('AES-GCM authentication failed')
-  }
-}
-
-/** AEAD_AES_256_GCM encryption, as WeChat seals a notification resource or a certificate (for stand-ins). */
-export async function aesGcmEncrypt(apiV3Key: string, nonce: string, associatedData: string, plain: string) {
-  const key = await aesKey(apiV3Key)
-  const sealed = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: encoder.encode(nonce), additionalData: encoder.encode(associatedData), tagLength: 128 },
-    key,
-    encoder.encode(plain),
-  )
-  return toBase64(new Uint8Array(sealed))
-}
-
-/** Lower-case hex SHA-1 (the bill file's hash_value, v3 reference §6.12). */
-export async function sha1Hex(bytes: Uint8Array): Promise<string> {
-  let out = ''
-  for (const byte of new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)))
-    out += byte.toString(16).padStart(2, '0')
-  return out
-}
+export { aesGcmDecrypt, aesGcmEncrypt, CipherError, type Sealed, sha1Hex } from './aead'
