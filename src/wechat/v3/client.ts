@@ -87,7 +87,9 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       const h5 = typeof reply.h5_url === 'string' ? reply.h5_url : undefined
       // H5 answers only h5_url; its prepay_id is in the URL's query (§6.4). NATIVE answers only code_url.
       const prepay =
-        typeof reply.prepay_id === 'string' ? reply.prepay_id : h5 && new URL(h5).searchParams.get('prepay_id')
+        typeof reply.prepay_id === 'string'
+          ? reply.prepay_id
+          : h5 && URL.canParse(h5) && new URL(h5).searchParams.get('prepay_id')
       const placed: Fields = { trade_type: fields.trade_type as string }
       if (prepay) placed.prepay_id = prepay
       if (typeof reply.code_url === 'string') placed.code_url = reply.code_url

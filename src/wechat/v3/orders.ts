@@ -85,13 +85,15 @@ function detailOf(text: string) {
   return {
     ...(detail.cost_price !== undefined && { cost_price: detail.cost_price }),
     ...(detail.receipt_id !== undefined && { invoice_id: detail.receipt_id }),
-    goods_detail: goods.map((g) => ({
-      merchant_goods_id: g.goods_id,
-      ...(g.wxpay_goods_id !== undefined && { wechatpay_goods_id: g.wxpay_goods_id }),
-      ...(g.goods_name !== undefined && { goods_name: g.goods_name }),
-      quantity: g.quantity,
-      unit_price: g.price,
-    })),
+    ...(goods.length > 0 && {
+      goods_detail: goods.map((g) => ({
+        merchant_goods_id: g.goods_id,
+        ...(g.wxpay_goods_id !== undefined && { wechatpay_goods_id: g.wxpay_goods_id }),
+        ...(g.goods_name !== undefined && { goods_name: g.goods_name }),
+        quantity: g.quantity,
+        unit_price: g.price,
+      })),
+    }),
   }
 }
 

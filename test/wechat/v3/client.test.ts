@@ -101,6 +101,35 @@ describe('unifiedorder → POST /v3/pay/transactions/{type}', () => {
     })
   })
 
+  it('sends v2 detail in v3 names (goods_id → merchant_goods_id, price → unit_price, receipt_id → invoice_id) and device_info as scene_info.device_id', async () => {
+    const wx = standIn({ 'POST /v3/pay/transactions/app': () => ({ status: 200, json: { prepay_id: V.PREPAY } }) })
+    route(V3_HOST, wx.handler)
+    const detail = JSON.stringify({
+      cost_price: 608800,
+      receipt_id: 'wx123',
+      goods_detail: [
+        { goods_id: '1246464644', wxpay_goods_id: '1001', goods_name: 'iPhoneX 256G', quantity: 1, price: 528800 },
+      ],
+    })
+    await client().call('/pay/unifiedorder', { ...ORDER, trade_type: 'APP', detail, device_info: '013467007045764' })
+    const body = JSON.parse(wx.seen[0]?.body ?? '')
+    expect(body.detail).toEqual({
+      cost_price: 608800,
+      invoice_id: 'wx123',
+      goods_detail: [
+        {
+          merchant_goods_id: '1246464644',
+          wechatpay_goods_id: '1001',
+          goods_name: 'iPhoneX 256G',
+          quantity: 1,
+          unit_price: 528800,
+        },
+      ],
+    })
+    expect(body.scene_info).toEqual({ payer_client_ip: '203.0.113.7', device_id: '013467007045764' })
+    expect(body).not.toHaveProperty('payer')
+  })
+
   it.each([
     ['an out_trade_no under 6 characters (v3 rule)', { out_trade_no: 'O1' }, /6–32 characters/],
     ['limit_pay, which v3 lacks', { limit_pay: 'no_credit' }, /limit_pay: not supported/],
