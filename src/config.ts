@@ -103,7 +103,7 @@ export function loadConfig(env: Env): Config {
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
     apiKey:
       v3 && raw(env, 'WXPAY_API_KEY') === undefined
-        ? ISOLATE_KEY
+        ? unknownKey()
         : text(env, 'WXPAY_API_KEY', /^[\x21-\x7e]{32}$/, 'the 32-character APIv2 key', true),
     signType: oneOf(env, 'WXPAY_SIGN_TYPE', SIGN_TYPES, 'HMAC-SHA256'),
     apiBase: url(env, 'WXPAY_API_BASE', 'https://api.mch.weixin.qq.com'),
@@ -124,8 +124,13 @@ export function loadConfig(env: Env): Config {
   return config
 }
 
-// Known to no one: under v3 without WXPAY_API_KEY, every v2 signature check fails.
-const ISOLATE_KEY = (crypto.randomUUID() + crypto.randomUUID()).replaceAll('-', '').slice(0, 32)
+// Known to no one: under v3 without WXPAY_API_KEY, every v2 signature check fails. Made on first
+// use: a Worker may not generate random values at global scope.
+let isolateKey: string | undefined
+function unknownKey(): string {
+  isolateKey ??= (crypto.randomUUID() + crypto.randomUUID()).replaceAll('-', '').slice(0, 32)
+  return isolateKey
+}
 
 function v3Config(env: Env): V3Config {
   const id = raw(env, 'WXPAY_PUBLIC_KEY_ID')
