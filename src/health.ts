@@ -20,7 +20,7 @@ export type Health = {
 }
 
 const CRON_NOTE =
-  'the Cron Trigger (daily reconciliation) is not visible from inside the Worker: `wrangler deploy` lists it as `schedule: 0 3 * * *`, and so does the dashboard (Settings → Triggers)'
+  'the Cron Trigger is not visible from inside the Worker: `wrangler deploy` lists it (schedule: 0 3 * * *)'
 
 /**
  * @example const health = checkHealth(env); return c.json(health, health.status === 'ok' ? 200 : 503)
@@ -40,13 +40,11 @@ export function checkHealth(env: Env): Health {
       message: 'LEDGER is not bound: declare the OrderLedger Durable Object in wrangler.toml',
     })
   const notes = [CRON_NOTE]
-  if (!complete) notes.push('more variables may be wrong: the ones checked after the last problem are not known yet')
+  if (!complete) notes.push('the variables checked after the last problem are not known yet')
   // Refunds need the certificate only where WeChat demands it (not from the sandbox or a simulator).
   const wechat = [env.WXPAY_API_BASE, env.WXPAY_API_BASE_BACKUP].some((base) => !base || isWechatHost(base))
   if (!bindings.WXPAY_CERT && wechat) {
-    notes.push(
-      'WXPAY_CERT is not bound: refunds to WeChat are refused (wxPayError.config) until the merchant certificate is bound',
-    )
+    notes.push('WXPAY_CERT is not bound: refunds to WeChat are refused (wxPayError.config)')
   }
   return { status: problems.length === 0 ? 'ok' : 'misconfigured', problems, bindings, notes }
 }

@@ -47,21 +47,6 @@ describe('GET /', () => {
     const reply = await get('/', { PUBLIC_URL: 'https://pay.example.com' })
     expect(reply.json.data.links.openapi).toBe('https://pay.example.com/openapi.json')
   })
-
-  it('answers a browser with a small HTML page holding the same links', async () => {
-    const reply = await get('/', {}, { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' })
-    expect(reply.type).toContain('text/html')
-    for (const path of [
-      '/openapi.json',
-      '/health',
-      '/sandbox/reference',
-      '/sandbox/checkout',
-      '/sandbox/checkout/native',
-    ])
-      expect(reply.text).toContain(`href="${SERVICE}${path}"`)
-    expect(reply.text).not.toMatch(/<script|<link|src=/)
-    expect(reply.text.length).toBeLessThan(2_000)
-  })
 })
 
 describe('GET /health', () => {
