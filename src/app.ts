@@ -10,8 +10,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
-import { openapiDocument } from './openapi/document'
 import { admin } from './routes/admin'
+import { home } from './routes/home'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
 import { refunds } from './routes/refund'
@@ -32,8 +32,7 @@ const PAY_ROUTES = [
 
 export const app = new Hono<{ Bindings: Env }>()
 
-// The API's OpenAPI 3.1 description: public, like any API reference.
-app.get('/openapi.json', (c) => c.json(openapiDocument()))
+app.route('/', home)
 
 // WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
 // other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
