@@ -192,12 +192,17 @@ describe('the order lifecycle through the sandbox', () => {
     expect(replace).toMatchObject({ status: 409, body: { error: { code: 'ORDERCLOSED' } } })
   })
 
-  it('reports an order WeChat does not know as ORDERNOTEXIST 404', async () => {
-    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() })
-    expect(status).toBe(404)
-    expect(body.error.code).toBe('ORDERNOTEXIST')
-    expect(body.error.message).toBeTruthy()
-  })
+  it.each(['/v1/pay/queryOrder', '/v1/pay/closeOrder'])(
+    '%s reports an order WeChat does not know as ORDERNOTEXIST 404, naming the order before WeChat’s text',
+    async (path) => {
+      const no = orderNo()
+      const { status, body } = await post(path, { out_trade_no: no })
+      expect(status).toBe(404)
+      expect(body.error.code).toBe('ORDERNOTEXIST')
+      // The sandbox answers with WeChat's own err_code_des, kept after the order number.
+      expect(body.error.message).toMatch(new RegExp(`^order ${no} does not exist at WeChat: \\S*订单[^\\s]*不存在$`))
+    },
+  )
 
   it('passes WeChat’s INVALID_REQUEST through as 409 when WeChat knows the number with other parameters', async () => {
     const order = jsapiOrder()
