@@ -13,15 +13,11 @@ import { type RawFields, readFields } from './body'
 
 export { rules } from './fields'
 
+// v2 rejects 4-byte UTF-8 (surrogates here); XML parsers turn \r into \n and refuse the other C0
+// controls, which would break the signature. One test per value; the messages say which.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const REFUSED = /[\uD800-\uDFFF\x00-\x08\x0B-\x1F\uFFFE\uFFFF]/
 const ASTRAL = /[\uD800-\uDFFF]/
-// XML parsers turn \r into \n and refuse the other C0 controls, which would break the signature.
-const hasControl = (value: string) => {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i)
-    if ((code < 0x20 && code !== 0x09 && code !== 0x0a) || code === 0xfffe || code === 0xffff) return true
-  }
-  return false
-}
 
 /**
  * Drops empty values (they count as absent) and refuses characters v2 rejects, here rather than at
@@ -29,17 +25,18 @@ const hasControl = (value: string) => {
  */
 function normalize(raw: RawFields): RawFields {
   const out: RawFields = Object.create(null)
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name in raw) {
+    const value = raw[name]
     if (value === '' || value === null || value === undefined) continue
     out[name] = value
-    if (typeof value !== 'string') continue
+    if (typeof value !== 'string' || !REFUSED.test(value)) continue
     if (ASTRAL.test(value)) {
       throw fail(
         'params',
         `${name}: must not contain emoji or other 4-byte UTF-8 characters (WeChat Pay v2 rejects them)`,
       )
     }
-    if (hasControl(value)) throw fail('params', `${name}: must not contain control characters such as \\r`)
+    throw fail('params', `${name}: must not contain control characters such as \\r`)
   }
   return out
 }
@@ -99,7 +96,7 @@ export function input<T extends z.ZodMiniType>(schema: T) {
       })
       return
     }
-    cache.formData = Promise.resolve(formDataOf(clean))
+    cache.formData = Promise.resolve(formOf(clean))
     await asForm(c as unknown as Context, () => {
       const valid = c.req.valid('form' as never) as z.output<T>
       c.req.addValidatedData('json', valid as never)
@@ -109,10 +106,19 @@ export function input<T extends z.ZodMiniType>(schema: T) {
   })
 }
 
-function formDataOf(fields: RawFields): FormData {
-  const form = new FormData()
-  for (const [name, value] of Object.entries(fields)) {
-    for (const one of Array.isArray(value) ? value : [value]) form.append(name, one as string | Blob)
+/**
+ * The fields as the validator reads a cached form: it calls `forEach` only, so this skips building a
+ * FormData from fields the strict reader already has (a measurable part of /v1/pay/params).
+ */
+function formOf(fields: RawFields): FormData {
+  const form = {
+    forEach(visit: (value: unknown, name: string) => void) {
+      for (const name in fields) {
+        const value = fields[name]
+        if (Array.isArray(value)) for (const one of value) visit(one, name)
+        else visit(value, name)
+      }
+    },
   }
-  return form
+  return form as unknown as FormData
 }

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { sign, verify } from '../../src/wechat/sign'
+import { sha256Hex, sign, verify } from '../../src/wechat/sign'
 import { call, order as sandboxOrder } from '../sandbox/client'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
@@ -62,7 +62,16 @@ describe('POST /v1/pay/params', () => {
       trade_state: 'NOTPAY',
       trade_type: 'JSAPI',
     })
-    expect(record?.fingerprint).toMatch(/^[0-9a-f]{64}$/)
+    // What README's record table says it is: SHA-256 of every field sent but nonce_str, sign and the
+    // service's notify_url, sorted by name as name=value lines, then shop_notify_url=.
+    const { nonce_str, sign: _sign, notify_url, ...asked } = sent
+    const canonical = Object.keys(asked)
+      .sort()
+      .map((name) => `${name}=${asked[name]}`)
+      .concat('shop_notify_url=https://shop.test/paid')
+      .join('\n')
+    expect(nonce_str && notify_url).toBeTruthy()
+    expect(record?.fingerprint).toBe(await sha256Hex(canonical))
   })
 
   it('accepts the same fields as JSON', async () => {
