@@ -19,7 +19,13 @@ type Env = { Bindings: globalThis.Env }
 
 function deps(c: { env: globalThis.Env; req: { url: string } }) {
   const config = loadConfig(c.env)
-  return { config, env: c.env, wechat: createClient({ config }), origin: new URL(c.req.url).origin }
+  return { config, env: c.env, wechat: createClient({ config }), origin: originOf(c.req.url) }
+}
+
+/** A request URL's origin without parsing it again: Request.url is serialized, with a path, and no credentials. */
+function originOf(url: string): string {
+  const end = url.indexOf('/', url.indexOf('//') + 2)
+  return end < 0 ? url : url.slice(0, end)
 }
 
 const seconds = () => String(Math.floor(Date.now() / 1000))

@@ -23,10 +23,9 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
   const { notify_url: shopNotifyUrl, total_fee, ...rest } = input
   const serviceNotifyUrl = `${config.publicUrl ?? origin}/v1/pay/notify`
   refuseOwnOrigin(shopNotifyUrl, [origin, config.publicUrl], config.sandbox)
-  const shopFields: Record<string, string> = {
-    ...(Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Record<string, string>),
-    total_fee: String(total_fee),
-  }
+  const shopFields: Record<string, string> = {}
+  for (const [name, value] of Object.entries(rest)) if (value !== undefined) shopFields[name] = value
+  shopFields.total_fee = String(total_fee)
   if (input.trade_type === 'NATIVE') shopFields.product_id ??= input.out_trade_no
   const merchant = { appid: config.appid, mch_id: config.mchId, sign_type: config.signType }
   const request: PlaceRequest = {
