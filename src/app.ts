@@ -41,6 +41,14 @@ const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
 const auth = bearer()
 app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
 
+// Before auth: any method but POST is 405 on every route, whoever asks (OPTIONS included).
+for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
+  app.use(path, async (c, next) => {
+    if (c.req.method !== 'POST') throw fail('methodNotAllowed', `${path} accepts POST only`)
+    await next()
+  })
+}
+
 app.route('/v1/pay/notify', notify)
 
 for (const path of PAY_ROUTES) {
@@ -54,14 +62,9 @@ for (const path of PAY_ROUTES) {
     }),
   )
 }
-app.route('/v1/pay', pay)
-app.route('/v1/pay', refunds)
-app.route('/v1/pay', admin)
-for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
-  app.all(path, () => {
-    throw fail('methodNotAllowed', `${path} accepts POST only`)
-  })
-}
+const api = app.route('/v1/pay', pay).route('/v1/pay', refunds).route('/v1/pay', admin)
+/** The API's routes and their fields, for hono's typed client: `hc<AppType>('https://pay.example.com')`. */
+export type AppType = typeof api
 
 app.notFound((c) => {
   const { status, body } = describe({ kind: 'notFound', message: `no route for ${c.req.method} ${c.req.path}` })
