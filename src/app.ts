@@ -34,13 +34,6 @@ export const app = new Hono<{ Bindings: Env }>()
 
 app.route('/', home)
 
-// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
-// other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
-// c.req.path is the (decoded) path the router matches, so the exclusion is exactly those two routes.
-const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
-const auth = bearer()
-app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
-
 // Before auth: any method but POST is 405 on every route, whoever asks (OPTIONS included).
 for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
   app.use(path, async (c, next) => {
@@ -48,6 +41,13 @@ for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
     await next()
   })
 }
+
+// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
+// other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
+// c.req.path is the (decoded) path the router matches, so the exclusion is exactly those two routes.
+const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
+const auth = bearer()
+app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
 
 app.route('/v1/pay/notify', notify)
 
