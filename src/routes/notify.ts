@@ -12,7 +12,7 @@ import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
 import { ledgerOf } from '../ledger/stub'
-import { paymentOf } from '../wechat/payment'
+import { readPayment } from '../wechat/payment'
 import { type RefundNotice, refundNoticeOf } from '../wechat/refund'
 import { decryptRefundNotice, RefundNoticeError } from '../wechat/refund-notify'
 import { verify } from '../wechat/sign'
@@ -106,7 +106,7 @@ async function handle(request: Request, env: Env): Promise<void> {
   if (fields.appid !== config.appid || fields.mch_id !== config.mchId) {
     throw new Rejected('wrong_merchant', { appid: fields.appid, mch_id: fields.mch_id })
   }
-  const found = paymentOf(fields)
+  const found = readPayment(fields)
   if (!found.ok) throw new Rejected('malformed', { out_trade_no: fields.out_trade_no, error: found.reason })
   const { payment } = found
   const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment)
