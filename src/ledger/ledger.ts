@@ -10,8 +10,9 @@
  *
  * This class opens the record and hands each call to its part: {@link Store} (the record and its
  * tasks; every change goes through its one transition function), {@link Placement},
- * {@link Payments}, {@link RefundRequests}, {@link RefundChecks} and {@link Relays}, which ask
- * WeChat through {@link Upstream}; `alarm()` runs the tasks each part scheduled.
+ * {@link Payments}, {@link RefundRequests}, {@link RefundChecks}, {@link RefundSelfChecks} and
+ * {@link Relays}, which ask WeChat through {@link Upstream}; `alarm()` runs the tasks each part
+ * scheduled.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { errorName, log } from '../log'
@@ -24,6 +25,7 @@ import { Placement } from './placement'
 import { isFinalRefund, type OrderRecord } from './record'
 import { RefundChecks } from './refund-checks'
 import { RefundRequests } from './refund-requests'
+import { RefundSelfChecks } from './refund-self-check'
 import { Relays } from './relays'
 import type { Outcome, PlaceRequest, RefundAnswer, RefundRequest, Result } from './rpc'
 import { Store } from './store'
@@ -40,7 +42,14 @@ export class OrderLedger extends DurableObject<Env> {
   private readonly placement = new Placement(this.store, this.upstream)
   private readonly payments = new Payments(this.store, this.upstream, this.relays)
   private readonly refundRequests = new RefundRequests(this.store, this.upstream)
-  private readonly refundChecks = new RefundChecks(this.store, this.upstream, this.relays, this.refundRequests)
+  private readonly refundChecks = new RefundChecks(this.store, this.upstream, this.relays)
+  private readonly refundSelfChecks = new RefundSelfChecks(
+    this.store,
+    this.upstream,
+    this.relays,
+    this.refundChecks,
+    this.refundRequests,
+  )
 
   // ---- RPC: reading ----------------------------------------------------------------------------
 
@@ -170,7 +179,7 @@ export class OrderLedger extends DurableObject<Env> {
         if (task.task === 'snapshot') await store.snapshots.flush({ fromAlarm: true })
         else if (task.task === 'relay') await this.relays.retry(task.key, config)
         else if (task.task === 'check') await this.payments.selfCheck(config)
-        else await this.refundChecks.check(task.outRefundNo, config)
+        else await this.refundSelfChecks.check(task.outRefundNo, config)
       } catch (err) {
         log('error', {
           event: 'ledger_task_failed',

@@ -1,20 +1,8 @@
-/**
- * @module
- * Learning how refunds went from WeChat's signed word (refundquery), each reply matched to what
- * was asked first (refundQueryOf): the stored refunds move forward, refunds made elsewhere are
- * recorded, and a refund reaching a final state is relayed. A refund notification is unsigned, so
- * it is only a hint that is confirmed this way first. A refund still REQUESTING (its request lost,
- * or the process stopped before asking) asks too; when WeChat still does not know it at the last
- * check of the schedule, having said so before, the hold is released (README "Refunds").
- */
-import type { Config } from '../config'
 import { type Failure, PayError } from '../errors'
 import { errorName, log } from '../log'
 import { type RefundNotice, refundQueryOf } from '../wechat/refund'
 import type { Fields } from '../wechat/xml'
-import { checkError } from './check-error'
 import { isFinalRefund, type OrderRecord } from './record'
-import type { RefundRequests } from './refund-requests'
 import type { Relays } from './relays'
 import type { Outcome } from './rpc'
 import type { Store } from './store'
@@ -26,7 +14,6 @@ export class RefundChecks {
     private readonly store: Store,
     private readonly upstream: Upstream,
     private readonly relays: Relays,
-    private readonly requests: RefundRequests,
   ) {}
 
   /**
@@ -124,66 +111,6 @@ export class RefundChecks {
       }
     }
     return this.relays.deliver(refundKey(notice.out_refund_no))
-  }
-
-  /**
-   * The alarm's refund self-check: asks WeChat about a refund not yet final, and relays it once it
-   * is. A REQUESTING refund WeChat does not know (REFUNDNOTEXIST) at the last check, having said
-   * so at an earlier one too, was never made: its hold is released.
-   */
-  async check(outRefundNo: string, config: Config): Promise<void> {
-    const { store } = this
-    const task = store.tasks.refunds?.[outRefundNo]
-    const refund = store.refund(outRefundNo)
-    if (!task || !refund || isFinalRefund(refund.refund_status)) {
-      stopRefundCheck(store.tasks, outRefundNo)
-      return
-    }
-    let found = 'error'
-    let unknown = false
-    try {
-      const asked = { out_refund_no: outRefundNo }
-      const reply = await this.upstream.client(config).call('/pay/refundquery', asked)
-      const mismatch = await this.reconcile(reply, asked, 'self_check')
-      found = mismatch ? `refused: ${mismatch.message}` : (store.refund(outRefundNo)?.refund_status ?? 'none')
-    } catch (err) {
-      found = checkError(err)
-      unknown = err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'REFUNDNOTEXIST'
-    }
-    const now = store.refund(outRefundNo)
-    const settled = isFinalRefund(now?.refund_status ?? 'REQUESTING')
-    if (settled) await this.relays.deliver(refundKey(outRefundNo))
-    const next = { ...task, k: task.k + 1, missing: (task.missing ?? 0) + (unknown ? 1 : 0) }
-    const last = next.k >= config.refundCheckSchedule.length
-    if (settled || last) stopRefundCheck(store.tasks, outRefundNo)
-    else store.tasks.refunds = { ...store.tasks.refunds, [outRefundNo]: next }
-    log('info', {
-      event: 'refund_check',
-      out_trade_no: store.record?.out_trade_no,
-      out_refund_no: outRefundNo,
-      check: task.k + 1,
-      found,
-    })
-    const confirmed = next.missing >= Math.min(2, config.refundCheckSchedule.length)
-    if (unknown && last && confirmed && now?.refund_status === 'REQUESTING' && !this.requests.asking(outRefundNo))
-      await this.release(outRefundNo, next.k)
-  }
-
-  /** WeChat confirmed it never got the refund: it is recorded as never made, and its money is no longer held. */
-  private async release(outRefundNo: string, checks: number): Promise<void> {
-    const { store } = this
-    const refund = store.refund(outRefundNo)
-    const applied = await store.apply({ kind: 'refundDropped', out_refund_no: outRefundNo }, (tasks) =>
-      stopRefundCheck(tasks, outRefundNo),
-    )
-    if (!applied.ok || !applied.changed) return
-    log('warn', {
-      event: 'refund_released',
-      out_trade_no: store.record?.out_trade_no,
-      out_refund_no: outRefundNo,
-      refund_fee: refund?.refund_fee,
-      checks,
-    })
   }
 }
 

@@ -5,21 +5,26 @@
  * states only move forward (a payment outranks a close, 关单 ORDERPAID race, reference §5); a
  * learned fact is never replaced; a transaction_id is set once; refunds never add up past the
  * order; a refund's first final state is its only one, and a final refund is never dropped; a
- * delivered relay stays delivered.
+ * delivered relay stays delivered. The refund facts are in refund-transition.ts.
  */
 import type { RefundRecord } from '../wechat/refund'
 import {
   isFinalRefund,
-  isPaid,
   isSettled,
   type OrderRecord,
   type Payment,
-  REFUND_RANK,
   type Refund,
   TRADE_RANK,
   type TradeState,
 } from './record'
-import { refuseNewRefund } from './refunds'
+import {
+  changeRefund,
+  findRefund,
+  refundAccepted,
+  refundDropped,
+  refundReported,
+  refundRequested,
+} from './refund-transition'
 import { PAYMENT, refundNoOf } from './tasks'
 
 /** What a placement's unifiedorder reply gave. */
@@ -89,30 +94,14 @@ export function transition(record: OrderRecord | null, fact: Fact, now: string):
       return next({ trade_state: fact.trade_state })
     case 'paid':
       return paid(record, fact.payment, now)
-    case 'refundRequested': {
-      if (findRefund(record, fact.refund.out_refund_no))
-        return refuse('refund_exists', `out_refund_no ${fact.refund.out_refund_no} is taken`)
-      if (fact.refund.refund_status !== 'REQUESTING') return refuse('not_requesting', 'a new refund is REQUESTING')
-      const refused = refuseNewRefund(record, fact.refund.refund_fee)
-      if (refused) return refuse(refused.kind === 'notPaid' ? 'not_paid' : 'exceeds_order', refused.message)
-      return next({ refunds: [...(record.refunds ?? []), fact.refund] })
-    }
+    case 'refundRequested':
+      return refundRequested(record, fact.refund, now)
     case 'refundAccepted':
-      return changeRefund(record, fact.out_refund_no, now, (refund) => ({
-        ...refund,
-        refund_id: refund.refund_id ?? fact.refund_id,
-        refund_status: refund.refund_status === 'REQUESTING' ? 'PROCESSING' : refund.refund_status,
-      }))
+      return refundAccepted(record, fact.out_refund_no, fact.refund_id, now)
     case 'refundReported':
-      return reported(record, fact.reported, now)
-    case 'refundDropped': {
-      const refund = findRefund(record, fact.out_refund_no)
-      if (!refund) return unchanged(record)
-      // WeChat's word that the refund exists (PROCESSING) or how it ended is never undone.
-      if (refund.refund_status !== 'REQUESTING')
-        return refuse('not_requesting', `refund ${fact.out_refund_no} is ${refund.refund_status}`)
-      return next({ refunds: (record.refunds ?? []).filter((r) => r !== refund) })
-    }
+      return refundReported(record, fact.reported, now)
+    case 'refundDropped':
+      return refundDropped(record, fact.out_refund_no, now)
     case 'relayed':
       return changeRelay(record, fact.relay, now, (state) => (state.relayed_at ? null : { relayed_at: now }))
     case 'relayFailed':
@@ -148,69 +137,6 @@ function paid(record: OrderRecord, payment: Payment, now: string): Transition {
   return changed(next)
 }
 
-function reported(record: OrderRecord, reported: RefundRecord, now: string): Transition {
-  const known = findRefund(record, reported.out_refund_no)
-  let refund: Refund
-  if (known) {
-    if (known.refund_fee !== reported.refund_fee) {
-      return refuse(
-        'amount_mismatch',
-        `WeChat reports refund_fee ${reported.refund_fee} for ${reported.out_refund_no}, ${known.refund_fee} was asked`,
-      )
-    }
-    refund = { ...known }
-    if (REFUND_RANK[reported.refund_status] > REFUND_RANK[known.refund_status])
-      refund.refund_status = reported.refund_status
-    refund.refund_id ??= reported.refund_id
-    refund.success_time ??= reported.success_time
-    refund.refund_recv_accout ??= reported.refund_recv_accout
-    if (JSON.stringify(refund) === JSON.stringify(known)) return unchanged(record)
-    refund.updated_at = now
-  } else {
-    if (!isPaid(record.trade_state)) return refuse('not_paid', `order ${record.out_trade_no} is not paid`)
-    refund = madeElsewhere(record, reported, now)
-    if (refund.refund_status !== 'REFUNDCLOSE') {
-      const refused = refuseNewRefund(record, refund.refund_fee)
-      if (refused) return refuse(refused.kind === 'notPaid' ? 'not_paid' : 'exceeds_order', refused.message)
-    }
-  }
-  const refunds = known
-    ? (record.refunds ?? []).map((r) => (r === known ? refund : r))
-    : [...(record.refunds ?? []), refund]
-  const refunded = refund.refund_status === 'SUCCESS' && isPaid(record.trade_state)
-  return changed({ ...record, refunds, ...(refunded && { trade_state: 'REFUND' as const }), updated_at: now })
-}
-
-/** A refund WeChat reports that was not asked for here (e.g. made on the merchant platform). */
-function madeElsewhere(record: OrderRecord, reported: RefundRecord, now: string): Refund {
-  return {
-    out_refund_no: reported.out_refund_no,
-    refund_fee: reported.refund_fee,
-    notify_url: record.notify_url,
-    fingerprint: 'reported-by-wechat',
-    refund_status: reported.refund_status,
-    refund_id: reported.refund_id,
-    ...(reported.success_time !== undefined && { success_time: reported.success_time }),
-    ...(reported.refund_recv_accout !== undefined && { refund_recv_accout: reported.refund_recv_accout }),
-    requested_at: now,
-    updated_at: now,
-  }
-}
-
-function changeRefund(
-  record: OrderRecord,
-  outRefundNo: string,
-  now: string,
-  change: (refund: Refund) => Refund,
-): Transition {
-  const refund = findRefund(record, outRefundNo)
-  if (!refund) return refuse('unknown_refund', `order ${record.out_trade_no} has no refund ${outRefundNo}`)
-  const next = change(refund)
-  if (JSON.stringify(next) === JSON.stringify(refund)) return unchanged(record)
-  const refunds = (record.refunds ?? []).map((r) => (r === refund ? { ...next, updated_at: now } : r))
-  return changed({ ...record, refunds, updated_at: now })
-}
-
 type RelayState = Pick<Refund, 'relayed_at' | 'relay_failures' | 'relay_error' | 'relay_failed_at'>
 
 function changeRelay(
@@ -234,10 +160,6 @@ function changeRelay(
   })
 }
 
-function findRefund(record: OrderRecord, outRefundNo: string): Refund | undefined {
-  return record.refunds?.find((refund) => refund.out_refund_no === outRefundNo)
-}
-
-const changed = (record: OrderRecord): Transition => ({ ok: true, record, changed: true })
-const unchanged = (record: OrderRecord): Transition => ({ ok: true, record, changed: false })
-const refuse = (refusal: Refusal, message: string): Transition => ({ ok: false, refusal, message })
+export const changed = (record: OrderRecord): Transition => ({ ok: true, record, changed: true })
+export const unchanged = (record: OrderRecord): Transition => ({ ok: true, record, changed: false })
+export const refuse = (refusal: Refusal, message: string): Transition => ({ ok: false, refusal, message })
