@@ -64,6 +64,9 @@ await part(
   },
 )
 await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
+await part('bill', '5. The daily bill read as a stream (Node, 100,000 rows)', async () =>
+  (await import('./bill.mjs')).benchBill({ log }),
+)
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
 const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)

@@ -11,7 +11,7 @@ import { fail, PayError } from './errors'
 import { isFinalRefund, type OrderRecord } from './ledger/record'
 import { failedRelays, keys } from './ledger/snapshot'
 import { ledgerOf, unwrap } from './ledger/stub'
-import { type Bill, BillError, type BillPayment, type BillRefund, parseBill } from './wechat/bill'
+import { BillError, type BillPayment, type BillRefund, type BillRow, readBill } from './wechat/bill'
 import { type Client, createClient } from './wechat/client'
 
 export type Discrepancy = {
@@ -47,6 +47,8 @@ export type Report = {
   discrepancies: Discrepancy[]
   fixed: Fixed[]
   relay_failed: { out_trade_no: string; relays: string[] }[]
+  /** Bill lines that could not be read, by line number; the rest of the day is reconciled all the same. */
+  malformed: { line: number; reason: string }[]
 }
 
 /** Runs the reconciliation of `billDate` (yyyyMMdd, Beijing) and keeps its report in KV. */
@@ -54,7 +56,7 @@ export async function reconcile(env: Env, billDate: string): Promise<Report> {
   const config = loadConfig(env)
   const wechat = createClient({ config })
   const answer = await wechat.bill({ bill_date: billDate, bill_type: 'ALL' })
-  const bill: Bill = answer.kind === 'bill' ? readBill(answer.csv, billDate) : { rows: [], summary: emptySummary() }
+  const bill = answer.kind === 'bill' ? await collect(answer.body, billDate) : { rows: [], malformed: [] }
   const report: Report = {
     bill_date: billDate,
     generated_at: new Date().toISOString(),
@@ -66,6 +68,7 @@ export async function reconcile(env: Env, billDate: string): Promise<Report> {
     discrepancies: [],
     fixed: [],
     relay_failed: [],
+    malformed: bill.malformed,
   }
   const billed = new Set<string>()
   for (const row of bill.rows) {
@@ -228,25 +231,20 @@ async function listed(kv: KVNamespace, prefix: string): Promise<string[]> {
   }
 }
 
-function readBill(csv: string, billDate: string): Bill {
+/** The bill's rows and unreadable lines; a bill unreadable as a whole (cut short, another format) is an upstream failure. */
+async function collect(body: ReadableStream<Uint8Array>, billDate: string) {
+  const rows: BillRow[] = []
+  const malformed: Report['malformed'] = []
   try {
-    return parseBill(csv)
+    for await (const entry of readBill(body)) {
+      if (entry.kind === 'row') rows.push(entry.row)
+      else if (entry.kind === 'malformed') malformed.push({ line: entry.line, reason: entry.reason })
+    }
   } catch (err) {
     if (err instanceof BillError) throw fail('upstream', `the bill of ${billDate} could not be read: ${err.message}`)
     throw err
   }
-}
-
-function emptySummary(): Bill['summary'] {
-  return {
-    count: 0,
-    settlement_total_fee: 0,
-    refund_fee: 0,
-    coupon_refund_fee: 0,
-    service_fee: '0',
-    total_fee: 0,
-    applied_refund_fee: 0,
-  }
+  return { rows, malformed }
 }
 
 function log(report: Report): void {
@@ -258,8 +256,12 @@ function log(report: Report): void {
       discrepancies: report.discrepancies.length,
       fixed: report.fixed.length,
       relay_failed: report.relay_failed.length,
+      malformed: report.malformed.length,
     }),
   )
+  for (const line of report.malformed) {
+    console.warn(JSON.stringify({ event: 'reconciliation_malformed_line', bill_date: report.bill_date, ...line }))
+  }
   for (const discrepancy of report.discrepancies) {
     console.warn(JSON.stringify({ event: 'reconciliation_discrepancy', bill_date: report.bill_date, ...discrepancy }))
   }

@@ -333,6 +333,7 @@ export const ROUTES: readonly RouteDoc[] = [
           }),
         ),
         relay_failed: z.array(z.object({ out_trade_no: text, relays: z.array(text) })),
+        malformed: z.array(z.object({ line: z.int(), reason: text })),
       }),
       example: {
         bill_date: '20261129',
@@ -345,6 +346,7 @@ export const ROUTES: readonly RouteDoc[] = [
         discrepancies: [],
         fixed: [],
         relay_failed: [],
+        malformed: [],
       },
     },
     failures: ['upstream', 'timeout'],

@@ -5,18 +5,21 @@
  * §4.3–§4.4: header, backtick-prefixed values, summary. Failures are unsigned XML with return_msg
  * and error_code (`No Bill Exist` 20002 for a day without trades, `invalid bill_date` 20001).
  * The sandbox serves bill_type ALL only; its bill is made on request, so refund states are current.
- * 手续费 is 0.6 % rounded to the fen (the sandbox's choice, as in §4.4). Commas in 商品名称 and
- * 商户数据包 become full-width: WeChat does not escape them (§4.3), and such a bill cannot be read.
+ * 手续费 is 0.6 % rounded to the fen (the sandbox's choice, as in §4.4). Values are written as they
+ * are, as WeChat does (§4.3): a comma in 商品名称 or 商户数据包 stays a comma, each value keeps its
+ * leading backtick, and the bill's reader splits on `` ,` ``. With tar_type=GZIP the bill is gzipped.
  */
 import type { Context } from 'hono'
 import { loadConfig } from '../config'
-import { ALL_COLUMNS, SUMMARY_COLUMNS } from '../wechat/bill'
 import { encode } from '../wechat/xml'
+import { billBody, type Line, serviceFee, yuan } from './bill-text'
 import type { SandboxEnv } from './http'
 import { loadOrder, type Order, ordersOfDay } from './orders'
 import { readRequest } from './protocol'
 import { checkMerchant } from './rules'
 import { beijingDateTime, beijingMs, beijingTime } from './time'
+
+export { billText } from './bill-text'
 
 /** Answers `/pay/downloadbill`. */
 export async function answerBill(c: Context<SandboxEnv>): Promise<Response> {
@@ -37,10 +40,10 @@ export async function answerBill(c: Context<SandboxEnv>): Promise<Response> {
   }
   const rows = billRows(orders, day)
   if (rows.length === 0) return failure('No Bill Exist', '20002')
-  const csv = billText(rows)
-  const headers = { 'Content-Type': 'text/plain; charset=utf-8' }
-  if (fields.tar_type !== 'GZIP') return new Response(csv, { headers })
-  const gzip = new Blob([csv]).stream().pipeThrough(new CompressionStream('gzip'))
+  const body = billBody(rows)
+  if (fields.tar_type !== 'GZIP')
+    return new Response(body, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  const gzip = body.pipeThrough(new CompressionStream('gzip'))
   return new Response(gzip, { headers: { 'Content-Type': 'application/x-gzip' } })
 }
 
@@ -48,18 +51,6 @@ function failure(returnMsg: string, errorCode: string): Response {
   return new Response(encode({ return_code: 'FAIL', return_msg: returnMsg, error_code: errorCode }), {
     headers: { 'Content-Type': 'text/xml; charset=utf-8' },
   })
-}
-
-type Line = {
-  time: string
-  /** Values by column, before backticks. */
-  cells: Record<(typeof ALL_COLUMNS)[number], string>
-  /** The summary's inputs, in fen. */
-  settlement: number
-  refund: number
-  fee: number
-  total: number
-  applied: number
 }
 
 /** The detail lines of one day, in time order. */
@@ -80,8 +71,8 @@ export function billRows(orders: readonly Order[], day: string): Line[] {
       交易类型: request.trade_type ?? '',
       付款银行: payment.bank_type,
       货币种类: 'CNY',
-      商品名称: text(request.body),
-      商户数据包: text(request.attach),
+      商品名称: request.body ?? '',
+      商户数据包: request.attach ?? '',
       费率: '0.60%',
       费率备注: '',
     }
@@ -146,45 +137,7 @@ export function billRows(orders: readonly Order[], day: string): Line[] {
   return lines.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
 }
 
-/** The bill's text, every line ending in `\r\n` (§4.3). */
-export function billText(lines: readonly Line[]): string {
-  const sum = (pick: (line: Line) => number) => lines.reduce((total, line) => total + pick(line), 0)
-  const summary = [
-    String(lines.length),
-    yuan(sum((l) => l.settlement)),
-    yuan(sum((l) => l.refund)),
-    '0.00',
-    serviceFee(sum((l) => l.fee)),
-    yuan(sum((l) => l.total)),
-    yuan(sum((l) => l.applied)),
-  ]
-  const out = [
-    ALL_COLUMNS.join(','),
-    ...lines.map((line) => ALL_COLUMNS.map((column) => `\`${line.cells[column]}`).join(',')),
-    SUMMARY_COLUMNS.join(','),
-    summary.map((value) => `\`${value}`).join(','),
-  ]
-  return `${out.join('\r\n')}\r\n`
-}
-
 /** 0.6 % of an amount in fen, rounded half up to the fen. */
 function feeOf(fen: number): number {
   return Math.floor((fen * 6 + 500) / 1000)
-}
-
-/** Fen as yuan with two decimals. */
-export function yuan(fen: number): string {
-  const sign = fen < 0 ? '-' : ''
-  const abs = Math.abs(fen)
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`
-}
-
-/** A service fee in whole fen as yuan with five decimals (`0.01000`, `-0.27000`). */
-function serviceFee(fen: number): string {
-  return `${yuan(fen)}000`
-}
-
-/** Free text as one cell: no separators, no line breaks. */
-function text(value: string | undefined): string {
-  return (value ?? '').replaceAll(',', '，').replace(/[\r\n`]/g, ' ')
 }
