@@ -77,7 +77,7 @@ describe('orderquery replies about another order are refused', () => {
     )
     expect((await ledgerRecord(order.out_trade_no))?.payment).toBeUndefined()
     expect(received).toHaveLength(0)
-  })
+  }, 15_000)
 
   it('by queryOrder: a reply about another transaction_id than was asked → 502, record unchanged', async () => {
     const order = await placeOrder()
