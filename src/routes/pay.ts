@@ -4,11 +4,11 @@
  */
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
-import { fail, PayError, wechatError } from '../errors'
+import { PayError, wechatError } from '../errors'
 import { isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { type Client, createClient, randomNonce as nonce } from '../wechat/client'
-import { toOrderView } from '../wechat/order'
+import { orderReplyOf, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
 import type { Fields } from '../wechat/xml'
 import { input } from './input'
@@ -131,8 +131,8 @@ async function orderQuery(wechat: Client, outTradeNo: string, transactionId?: st
       transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
     ),
   )
-  if (reply.out_trade_no !== outTradeNo) throw fail('upstream', 'the orderquery reply is for another order')
-  return reply
+  return orderReplyOf(reply, { out_trade_no: outTradeNo, ...(transactionId && { transaction_id: transactionId }) })
+    .fields
 }
 
 /** WeChat's ORDERNOTEXIST says only 订单不存在: name the order in front of its text. */
