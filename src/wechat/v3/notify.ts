@@ -9,7 +9,7 @@
  */
 import type { Config } from '../../config'
 import { PayError } from '../../errors'
-import { type Payment, paymentOf } from '../payment'
+import { type Payment, readPayment } from '../payment'
 import type { RefundNotice } from '../refund'
 import { aesGcmDecrypt, CipherError } from './crypto'
 import { object, transactionFields } from './orders'
@@ -89,9 +89,9 @@ export async function readNotification(
   if (plain.mchid !== config.mchId || (payment && plain.appid !== config.appid))
     return refuse('wrong_merchant', `${expected} for another appid or mchid`)
   if (payment) {
-    let found: ReturnType<typeof paymentOf>
+    let found: ReturnType<typeof readPayment>
     try {
-      found = paymentOf(transactionFields(plain))
+      found = readPayment(transactionFields(plain))
     } catch (err) {
       if (err instanceof PayError) return refuse('malformed', err.message)
       throw err

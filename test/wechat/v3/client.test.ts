@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { describe as describeError, PayError } from '../../../src/errors'
-import { paymentOf } from '../../../src/wechat/payment'
+import { readPayment } from '../../../src/wechat/payment'
 import { refundQueryOf, refundReceiptOf } from '../../../src/wechat/refund'
 import { createV3Client } from '../../../src/wechat/v3/client'
 import { RefundQueryByOrderError } from '../../../src/wechat/v3/refunds'
@@ -154,7 +154,7 @@ it('refuses with wxPayError.config naming WXPAY_PRIVATE_KEY when WebCrypto canno
 })
 
 describe('orderquery → GET …/out-trade-no/{no}?mchid=', () => {
-  it('converts amount.*, payer and success_time (RFC 3339 → Beijing yyyyMMddHHmmss) into what paymentOf reads', async () => {
+  it('converts amount.*, payer and success_time (RFC 3339 → Beijing yyyyMMddHHmmss) into what readPayment reads', async () => {
     const wx = standIn({
       'GET /v3/pay/transactions/out-trade-no/*': () => ({
         status: 200,
@@ -172,7 +172,7 @@ describe('orderquery → GET …/out-trade-no/{no}?mchid=', () => {
       time_end: '20260101080005',
       openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
     })
-    const found = paymentOf(reply)
+    const found = readPayment(reply)
     expect(found.ok && found.payment.transaction_id).toBe('4200000000202601010000000001')
   })
 
@@ -296,7 +296,12 @@ describe('refunds without a client certificate', () => {
       refund_desc: '缺货',
       notify_url: 'https://pay.example.com/v1/pay/notify/refund',
     }
-    const receipt = refundReceiptOf(await client().call('/secapi/pay/refund', fields))
+    const receipt = refundReceiptOf(await client().call('/secapi/pay/refund', fields), {
+      out_trade_no: NO,
+      out_refund_no: REFUND.out_refund_no,
+      total_fee: 101,
+      refund_fee: 30,
+    })
     expect(receipt).toMatchObject({ refund_id: REFUND.refund_id, refund_fee: 30, total_fee: 101, cash_refund_fee: 30 })
     expect(JSON.parse(wx.seen[0]?.body ?? '')).toEqual({
       out_trade_no: NO,
@@ -309,7 +314,9 @@ describe('refunds without a client certificate', () => {
 
   it('refundquery by out_refund_no → GET …/refunds/{no}, read by refundQueryOf with v2 times and statuses', async () => {
     route(V3_HOST, standIn({ 'GET /v3/refund/domestic/refunds/*': () => ({ status: 200, json: REFUND }) }).handler)
-    const query = refundQueryOf(await client().call('/pay/refundquery', { out_refund_no: REFUND.out_refund_no }))
+    const query = refundQueryOf(await client().call('/pay/refundquery', { out_refund_no: REFUND.out_refund_no }), {
+      out_refund_no: REFUND.out_refund_no,
+    })
     expect(query).toMatchObject({ out_trade_no: NO, total_fee: 101 })
     expect(query.refunds).toEqual([
       expect.objectContaining({
