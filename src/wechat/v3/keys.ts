@@ -25,7 +25,14 @@ export const CERTIFICATES_KEY = 'v3-certs'
 /** An unknown serial triggers a download at most this often per isolate (issue 16: once a minute). */
 export const REFRESH_INTERVAL_MS = 60_000
 
-type Held = { certificates: Map<string, PlatformCertificate>; loaded: boolean; downloadedAt: number }
+type Held = {
+  certificates: Map<string, PlatformCertificate>
+  /** The one KV read of this isolate. */
+  loading?: Promise<void>
+  /** The download in flight, if any. */
+  downloading?: Promise<void> | undefined
+  downloadedAt: number
+}
 
 // Per isolate, per merchant and API host: clients are made per request, the certificates outlive them.
 const held = new Map<string, Held>()
@@ -63,7 +70,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
 }
 
 function certificateRing({ scope, kv, download, now }: KeyRingOptions): KeyRing {
-  const state = held.get(scope) ?? { certificates: new Map(), loaded: false, downloadedAt: Number.NEGATIVE_INFINITY }
+  const state: Held = held.get(scope) ?? { certificates: new Map(), downloadedAt: Number.NEGATIVE_INFINITY }
   held.set(scope, state)
 
   const usable = (serial: string) => {
@@ -76,19 +83,30 @@ function certificateRing({ scope, kv, download, now }: KeyRingOptions): KeyRing 
   return {
     async keyFor(received) {
       const serial = received.toUpperCase()
-      if (!usable(serial) && !state.loaded && kv) {
-        state.loaded = true
-        for (const certificate of parse(await kv.get(CERTIFICATES_KEY)))
-          state.certificates.set(certificate.serial_no, certificate)
+      // Concurrent replies share one KV read and one download rather than racing past each other.
+      if (!usable(serial) && kv) {
+        state.loading ??= kv.get(CERTIFICATES_KEY).then(
+          (text) => {
+            for (const certificate of parse(text)) state.certificates.set(certificate.serial_no, certificate)
+          },
+          // KV unreadable: as if empty; the certificates are downloaded.
+          () => undefined,
+        )
+        await state.loading
       }
+      if (!usable(serial) && state.downloading) await state.downloading.catch(() => undefined)
       if (!usable(serial) && now() - state.downloadedAt >= REFRESH_INTERVAL_MS) {
         state.downloadedAt = now()
-        const fresh = await download()
-        for (const certificate of fresh) state.certificates.set(certificate.serial_no, certificate)
-        await kv?.put(
-          CERTIFICATES_KEY,
-          JSON.stringify([...state.certificates.values()].filter((c) => usable(c.serial_no))),
-        )
+        state.downloading = (async () => {
+          for (const certificate of await download()) state.certificates.set(certificate.serial_no, certificate)
+          const kept = [...state.certificates.values()].filter((c) => usable(c.serial_no))
+          await kv?.put(CERTIFICATES_KEY, JSON.stringify(kept))
+        })()
+        try {
+          await state.downloading
+        } finally {
+          state.downloading = undefined
+        }
       }
       const certificate = usable(serial)
       // A damaged record is as good as none.

@@ -92,6 +92,14 @@ describe('platform-certificate mode', () => {
     ])
   })
 
+  it('shares one download among replies that arrive at once', async () => {
+    const { config, downloads } = setup()
+    const kv = memoryKv()
+    const replies = await Promise.all(Array.from({ length: 6 }, () => query(createV3Client({ config, kv }))))
+    expect(replies.map((reply) => reply.trade_state)).toEqual(Array(6).fill('SUCCESS'))
+    expect(downloads()).toBe(1)
+  })
+
   it('uses the certificates another isolate left in KV without downloading', async () => {
     const first = setup()
     const kv = memoryKv()
