@@ -2,6 +2,8 @@
  * Test-only configuration (vitest.config.ts passes it to the Worker). The sandbox plays WeChat
  * with the same key, so every signature in the tests is real.
  */
+import { MERCHANT_V3_BINDINGS, SANDBOX_V3_BINDINGS } from './v3-keys.ts'
+
 export const TEST_BINDINGS = {
   WXPAY_APPID: 'wxd930ea5d5a258f4f',
   WXPAY_MCH_ID: '10000100',
@@ -20,6 +22,8 @@ export const TEST_BINDINGS = {
   RECOVERY_SCHEDULE: '600,1200,1800',
   RELAY_RETRY_SCHEDULE: '600,1200,1800',
   REFUND_CHECK_SCHEDULE: '600,1200',
+  ...SANDBOX_V3_BINDINGS,
+  ...MERCHANT_V3_BINDINGS,
 } as const
 
 export const TOKEN = 'test-token-new'
