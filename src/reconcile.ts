@@ -12,7 +12,7 @@ import { isFinalRefund, type OrderRecord } from './ledger/record'
 import { failedRelays, keys } from './ledger/snapshot'
 import { ledgerOf, unwrap } from './ledger/stub'
 import { BillError, type BillPayment, type BillRefund, type BillRow, readBill } from './wechat/bill'
-import { type Client, createClient } from './wechat/client'
+import { createWechat, type Wechat as Client } from './wechat'
 
 export type Discrepancy = {
   kind:
@@ -54,7 +54,7 @@ export type Report = {
 /** Runs the reconciliation of `billDate` (yyyyMMdd, Beijing) and keeps its report in KV. */
 export async function reconcile(env: Env, billDate: string): Promise<Report> {
   const config = loadConfig(env)
-  const wechat = createClient({ config })
+  const wechat = createWechat({ config, kv: env.ORDERS })
   const answer = await wechat.bill({ bill_date: billDate, bill_type: 'ALL' })
   const bill = answer.kind === 'bill' ? await collect(answer.body, billDate) : { rows: [], malformed: [] }
   const report: Report = {

@@ -1,10 +1,11 @@
 /**
  * @module
  * What the ledger asks of the outside: the configuration it runs under and the WeChat client
- * (with the merchant certificate binding when there is one, for `/secapi/` calls).
+ * (v2 or v3 by WXPAY_API_VERSION; under v2 with the merchant certificate binding when there is
+ * one, for `/secapi/` calls).
  */
 import { type Config, loadConfig } from '../config'
-import { type Client, createClient } from '../wechat/client'
+import { createWechat, type Wechat } from '../wechat'
 
 export class Upstream {
   constructor(private readonly env: Env) {}
@@ -13,8 +14,12 @@ export class Upstream {
     return loadConfig(this.env)
   }
 
-  client(config = this.config()): Client {
+  client(config = this.config()): Wechat {
     const cert = this.env.WXPAY_CERT
-    return createClient({ config, ...(cert && { certFetch: (url, init) => cert.fetch(url, init) }) })
+    return createWechat({
+      config,
+      kv: this.env.ORDERS,
+      ...(cert && { certFetch: (url, init) => cert.fetch(url, init) }),
+    })
   }
 }

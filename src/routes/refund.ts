@@ -5,11 +5,14 @@
  * was paid) or WeChat → respond.
  */
 import { Hono } from 'hono'
-import { loadConfig } from '../config'
+import { type Config, loadConfig } from '../config'
+import { fail, wechatError } from '../errors'
 import { claimRefundNumber } from '../ledger/refund-number'
 import { ledgerOf, unwrap } from '../ledger/stub'
-import { createClient } from '../wechat/client'
+import { createWechat, type Wechat } from '../wechat'
 import { refundQueryOf } from '../wechat/refund'
+import type { Fields } from '../wechat/xml'
+import { checkTradeNo } from './fields'
 import { input } from './input'
 import { refuseOwnOrigin } from './place'
 import { RefundInput, RefundQueryInput } from './schemas'
@@ -19,6 +22,7 @@ export const refunds = new Hono<{ Bindings: Env }>()
     const config = loadConfig(c.env)
     const origin = new URL(c.req.url).origin
     const { notify_url, ...refund } = c.var.input
+    checkTradeNo(config, refund.out_trade_no)
     if (notify_url) refuseOwnOrigin(notify_url, [origin, config.publicUrl], config.sandbox)
     // WeChat keeps out_refund_no unique per merchant; the order's ledger sees only its own refunds.
     await claimRefundNumber(c.env, refund.out_refund_no, refund.out_trade_no)
@@ -31,9 +35,13 @@ export const refunds = new Hono<{ Bindings: Env }>()
   })
   .post('/refundQuery', input(RefundQueryInput), async (c) => {
     const { out_trade_no, out_refund_no } = c.var.input
+    const config = loadConfig(c.env)
+    checkTradeNo(config, out_trade_no)
+    const wechat = createWechat({ config, kv: c.env.ORDERS })
     // refundquery takes one id; out_refund_no names a single refund, out_trade_no all of the order's.
-    const ids: Record<string, string> = out_refund_no ? { out_refund_no } : { out_trade_no: out_trade_no as string }
-    const reply = await createClient({ config: loadConfig(c.env) }).call('/pay/refundquery', ids)
+    const reply = out_refund_no
+      ? await wechat.call('/pay/refundquery', { out_refund_no })
+      : await orderRefunds(c.env, config, wechat, out_trade_no as string)
     const query = refundQueryOf(reply, {
       ...(out_trade_no !== undefined && { out_trade_no }),
       ...(out_refund_no !== undefined && { out_refund_no }),
@@ -55,3 +63,23 @@ export const refunds = new Hono<{ Bindings: Env }>()
       },
     })
   })
+
+/**
+ * All of an order's refunds as one v2 refundquery reply. v2 asks WeChat by out_trade_no; v3 looks
+ * refunds up by out_refund_no only (v3 reference §6.11), so under v3 the order's ledger lists the
+ * refunds WeChat accepted and each is asked for, its `_0` fields numbered into the one reply.
+ */
+async function orderRefunds(env: Env, config: Config, wechat: Wechat, outTradeNo: string): Promise<Fields> {
+  if (config.apiVersion !== 'v3') return wechat.call('/pay/refundquery', { out_trade_no: outTradeNo })
+  const record = unwrap(await ledgerOf(env, outTradeNo).get(outTradeNo))
+  const numbers = (record?.refunds ?? []).filter((r) => r.refund_status !== 'REQUESTING').map((r) => r.out_refund_no)
+  if (numbers.length === 0) throw wechatError('REFUNDNOTEXIST', `order ${outTradeNo} has no refund at WeChat`)
+  const replies = await Promise.all(numbers.map((no) => wechat.call('/pay/refundquery', { out_refund_no: no })))
+  if (replies.some((reply) => reply.out_trade_no !== outTradeNo))
+    throw fail('upstream', `a refundquery reply for order ${outTradeNo} is about another order`)
+  const merged: Fields = { ...replies[0], refund_count: String(replies.length) }
+  replies.forEach((reply, n) => {
+    for (const [name, value] of Object.entries(reply)) if (name.endsWith('_0')) merged[`${name.slice(0, -2)}_${n}`] = value
+  })
+  return merged
+}
