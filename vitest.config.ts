@@ -2,8 +2,14 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 import { TEST_BINDINGS } from './test/support/bindings.ts'
 
-// Two projects, one `npm test`: the suite inside workerd, and the tests that need Node (a browser,
-// files on disk) in test/node/.
+// The tests that go through the sandbox and differ by API version: they run again under
+// WXPAY_API_VERSION=v3 (STYLE.md principle 14: the same files, the version from `env`). Tests that
+// build v2 XML by hand (notify.test.ts, recovery.test.ts, concurrency.test.ts…) test the v2 protocol
+// and run under v2 only; v3's own protocol tests are in test/wechat/v3 and test/sandbox/v3.
+const BY_VERSION = ['test/routes/pay.test.ts', 'test/routes/refund.test.ts', 'test/ledger/reconcile.test.ts']
+
+// Three projects, one `npm test`: the suite inside workerd (API v2), the version-dependent tests
+// again under API v3, and the tests that need Node (a browser, files on disk) in test/node/.
 export default defineConfig({
   test: {
     projects: [
@@ -26,6 +32,22 @@ export default defineConfig({
           testTimeout: 20_000,
           // Runs in Node: builds the production bundle once for test/bundle.test.ts.
           globalSetup: ['test/support/bundle-setup.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml', environment: 'dev' },
+            remoteBindings: false,
+            miniflare: { bindings: { ...TEST_BINDINGS, WXPAY_API_VERSION: 'v3' } },
+          }),
+        ],
+        test: {
+          name: 'workerd-v3',
+          include: BY_VERSION,
+          setupFiles: ['test/support/setup.ts'],
+          isolate: false,
+          testTimeout: 20_000,
         },
       },
       {

@@ -11,8 +11,8 @@ import { fail, PayError } from './errors'
 import { isFinalRefund, type OrderRecord } from './ledger/record'
 import { failedRelays, keys } from './ledger/snapshot'
 import { ledgerOf, unwrap } from './ledger/stub'
+import { type Wechat as Client, createWechat } from './wechat'
 import { BillError, type BillPayment, type BillRefund, type BillRow, readBill } from './wechat/bill'
-import { createWechat, type Wechat as Client } from './wechat'
 
 export type Discrepancy = {
   kind:

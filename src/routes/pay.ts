@@ -7,7 +7,7 @@ import { type Config, loadConfig } from '../config'
 import { PayError, wechatError } from '../errors'
 import { isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
-import { createWechat, type Wechat as Client } from '../wechat'
+import { type Wechat as Client, createWechat } from '../wechat'
 import { randomNonce as nonce } from '../wechat/client'
 import { orderReplyOf, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
@@ -121,7 +121,8 @@ export const pay = new Hono<Env>()
 
 /** APP 调起支付: v2's six lower-case fields signed like the order (reference §7.4), or v3's RSA sign (v3 reference §6.9). */
 function appPayment(config: Config, prepayid: string) {
-  if (config.apiVersion === 'v3') return appParams(config, { prepayId: prepayid, timestamp: seconds(), noncestr: nonce() })
+  if (config.apiVersion === 'v3')
+    return appParams(config, { prepayId: prepayid, timestamp: seconds(), noncestr: nonce() })
   return signed(
     {
       appid: config.appid,

@@ -79,7 +79,8 @@ async function orderRefunds(env: Env, config: Config, wechat: Wechat, outTradeNo
     throw fail('upstream', `a refundquery reply for order ${outTradeNo} is about another order`)
   const merged: Fields = { ...replies[0], refund_count: String(replies.length) }
   replies.forEach((reply, n) => {
-    for (const [name, value] of Object.entries(reply)) if (name.endsWith('_0')) merged[`${name.slice(0, -2)}_${n}`] = value
+    for (const [name, value] of Object.entries(reply))
+      if (name.endsWith('_0')) merged[`${name.slice(0, -2)}_${n}`] = value
   })
   return merged
 }

@@ -18,6 +18,8 @@ import { type KeyRing, type Refusal, verifySigned } from './sign'
 
 export type V3Notification =
   | { kind: 'payment'; id: string; payment: Payment }
+  /** A verified transaction that is not a payment (trade_state not SUCCESS): news that moves nothing. */
+  | { kind: 'unpaid'; id: string; out_trade_no: string; trade_state: string }
   | { kind: 'refund'; id: string; event_type: string; notice: RefundNotice }
 
 /** Why a notification was refused: a signature failure ({@link Refusal}) or what the verified message says. */
@@ -88,6 +90,11 @@ export async function readNotification(
   }
   if (plain.mchid !== config.mchId || (payment && plain.appid !== config.appid))
     return refuse('wrong_merchant', `${expected} for another appid or mchid`)
+  if (payment && plain.trade_state !== 'SUCCESS') {
+    const outTradeNo = typeof plain.out_trade_no === 'string' ? plain.out_trade_no : ''
+    const state = typeof plain.trade_state === 'string' ? plain.trade_state.slice(0, 32) : 'missing'
+    return { ok: true, notification: { kind: 'unpaid', id, out_trade_no: outTradeNo, trade_state: state } }
+  }
   if (payment) {
     let found: ReturnType<typeof readPayment>
     try {
