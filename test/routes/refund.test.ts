@@ -18,6 +18,7 @@ import {
   refundNotice,
 } from '../support/refunds'
 import { captureLogs } from '../support/secrets'
+import { V3 } from '../support/version'
 import { APPID, MCH_ID, successReply } from '../support/wechat'
 
 const refundNo = () => orderNo('R')
@@ -327,7 +328,8 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
     expect(logs()).toContainEqual(expect.objectContaining({ event: 'refund_notify_rejected', reason }))
   })
 
-  it('refundquery reporting another refund_fee than was asked is refused and logged', async () => {
+  // A v2 stand-in (XML refundquery); v3's refund replies for another refund: test/wechat/v3.
+  it.skipIf(V3)('refundquery reporting another refund_fee than was asked is refused and logged', async () => {
     const logs = captureLogs()
     const refund = await refunding()
     route(PRIMARY, async (request) => {

@@ -10,7 +10,8 @@ import { MERCHANT_PUB } from '../wechat/v3/vectors'
 import { verifyingKey } from './v3'
 import { KEY } from './wechat'
 
-export const V3 = env.WXPAY_API_VERSION === 'v3'
+// Not in wrangler.toml (production's default is v2), so not in the generated Env.
+export const V3 = (env as unknown as Record<string, unknown>).WXPAY_API_VERSION === 'v3'
 
 /** The sandbox path an order of `type` is placed at. */
 export function placePath(type: 'JSAPI' | 'NATIVE' | 'APP' | 'MWEB' = 'JSAPI'): string {
