@@ -80,6 +80,23 @@ describe('POST /v1/pay/params', () => {
     },
   )
 
+  it('an out_trade_no of 5 characters: v2 places it; v3 (6–32) refuses it naming the rule, before WeChat', async () => {
+    const upstream = countUpstream()
+    const no = `${Date.now().toString(36).slice(-4)}A`
+    const { status, body } = await post('/v1/pay/params', jsapiOrder({ out_trade_no: no }))
+    if (!V3) {
+      expect(status).toBe(200)
+      return
+    }
+    expect(status).toBe(400)
+    expect(body.error).toEqual({
+      code: 'wxPayError.params',
+      message: 'out_trade_no: must be 6–32 characters under WeChat Pay v3 (WXPAY_API_VERSION=v3)',
+    })
+    expect(upstream.calls).toEqual([])
+    expect(await ledgerRecord(no)).toBeNull()
+  })
+
   it('accepts the same fields as JSON', async () => {
     const { status, body } = await post('/v1/pay/params', jsapiOrder(), { json: true })
     expect(status).toBe(200)

@@ -197,6 +197,25 @@ describe('POST /v1/pay/refund, end to end', () => {
     )
   })
 
+  it('refundQuery by out_trade_no answers every refund of the order (v3: each asked by out_refund_no)', async () => {
+    const order = await paidOrder(100)
+    const numbers = [refundNo(), refundNo()]
+    for (const out_refund_no of numbers) {
+      const reply = await post('/v1/pay/refund', { out_trade_no: order.out_trade_no, out_refund_no, refund_fee: 20 })
+      expect(reply.status).toBe(200)
+    }
+    await completeRefund(numbers[1] as string)
+    const query = await post('/v1/pay/refundQuery', { out_trade_no: order.out_trade_no })
+    expect(query.status).toBe(200)
+    expect(query.body.data).toMatchObject({ out_trade_no: order.out_trade_no, total_fee: 100 })
+    const byNumber = Object.fromEntries(
+      query.body.data.refunds.map((r: { out_refund_no: string; refund_status: string }) => [r.out_refund_no, r]),
+    )
+    expect(Object.keys(byNumber).sort()).toEqual([...numbers].sort())
+    expect(byNumber[numbers[0] as string]).toMatchObject({ refund_fee: 20, refund_status: 'PROCESSING' })
+    expect(byNumber[numbers[1] as string]).toMatchObject({ refund_fee: 20, refund_status: 'SUCCESS' })
+  })
+
   it('refundQuery for a refund WeChat does not know → 404 REFUNDNOTEXIST', async () => {
     const reply = await post('/v1/pay/refundQuery', { out_refund_no: refundNo() })
     expect(reply.status).toBe(404)
