@@ -26,6 +26,8 @@ export type Config = {
   relayRetrySchedule: number[]
   /** Seconds after a refund request at which a refund still PROCESSING asks WeChat (refundquery). */
   refundCheckSchedule: number[]
+  /** How long `POST /v1/pay/reconciliation` waits for a run before answering 202 with its progress. */
+  reconciliationWaitMs: number
 }
 
 /** 5 min, 30 min, and just after the prepay_id's two hours (reference §3.2). */
@@ -51,6 +53,7 @@ const VARIABLES = [
   'RECOVERY_SCHEDULE',
   'RELAY_RETRY_SCHEDULE',
   'REFUND_CHECK_SCHEDULE',
+  'RECONCILIATION_WAIT_MS',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -81,6 +84,7 @@ export function loadConfig(env: Env): Config {
     recoverySchedule: schedule(env, 'RECOVERY_SCHEDULE', DEFAULT_RECOVERY_SCHEDULE),
     relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
     refundCheckSchedule: schedule(env, 'REFUND_CHECK_SCHEDULE', DEFAULT_REFUND_CHECK_SCHEDULE),
+    reconciliationWaitMs: millis(env, 'RECONCILIATION_WAIT_MS', 10_000),
   }
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)

@@ -1,13 +1,14 @@
-/** @module Production entry: the Hono app, the order ledger (Durable Object), the daily reconciliation — nothing else. */
+/** @module Production entry: the Hono app, the order ledger (Durable Object), the daily reconciliation (Workflow) — nothing else. */
 import { app } from './app'
-import { previousBeijingDay, reconcile } from './reconcile'
+import { previousBeijingDay, startRun } from './reconcile'
 
 export { OrderLedger } from './ledger/ledger'
+export { Reconciliation, ReconciliationBatch } from './reconcile'
 
 export default {
   fetch: app.fetch,
-  /** The Cron Trigger (wrangler.toml): reconcile yesterday's bill (Beijing time) once WeChat has published it. */
+  /** The Cron Trigger (wrangler.toml): start (or join) the run for yesterday's bill (Beijing time). */
   async scheduled(controller, env) {
-    await reconcile(env, previousBeijingDay(controller.scheduledTime))
+    await startRun(env, previousBeijingDay(controller.scheduledTime))
   },
 } satisfies ExportedHandler<Env>
