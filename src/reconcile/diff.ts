@@ -5,9 +5,10 @@
  * agrees costs nothing more; what differs becomes an {@link Item} for a ledger to check. Memory
  * holds the day's index (about 150 bytes an order), never the bill.
  */
+import { fail } from '../errors'
 import type { PaidMeta, RefundedMeta } from '../ledger/snapshot'
 import { keys } from '../ledger/snapshot'
-import { type BillEntry, readBill } from '../wechat/bill-stream'
+import { type BillEntry, BillError, readBill } from '../wechat/bill'
 import type { Client } from '../wechat/client'
 import type { Report, Totals } from './report'
 
@@ -51,9 +52,15 @@ export async function diffDay(kv: KVNamespace, wechat: Client, day: string): Pro
   const malformed: Report['malformed'] = []
   const answer = await wechat.bill({ bill_date: day, bill_type: 'ALL' })
   if (answer.kind === 'bill') {
-    for await (const entry of readBill(billBody(answer))) {
-      const item = compare(entry, paid, refunded, totals, malformed)
-      if (item) items.push(item)
+    try {
+      for await (const entry of readBill(answer.body)) {
+        const item = compare(entry, paid, refunded, totals, malformed)
+        if (item) items.push(item)
+      }
+    } catch (err) {
+      // Cut short or not the ALL bill: the step is retried, and the run says why if it keeps failing.
+      if (err instanceof BillError) throw fail('upstream', `the bill of ${day} could not be read: ${err.message}`)
+      throw err
     }
   }
   // What the bill did not match: a ledger payment the bill lacks (or an old key to read).
@@ -110,11 +117,6 @@ function compare(
     }
   }
   return undefined
-}
-
-/** downloadbill's body as a stream. */
-function billBody(answer: { kind: 'bill'; csv: string }): ReadableStream<Uint8Array> {
-  return new Blob([answer.csv]).stream()
 }
 
 /** Every key under `prefix` by its last segment, with its metadata read by `meta` (null: none or unreadable). */

@@ -5,8 +5,9 @@
  * §4.3–§4.4: header, backtick-prefixed values, summary. Failures are unsigned XML with return_msg
  * and error_code (`No Bill Exist` 20002 for a day without trades, `invalid bill_date` 20001).
  * The sandbox serves bill_type ALL only; its bill is made on request, so refund states are current.
- * 手续费 is 0.6 % rounded to the fen (the sandbox's choice, as in §4.4). Commas in 商品名称 and
- * 商户数据包 become full-width: WeChat does not escape them (§4.3), and such a bill cannot be read.
+ * 手续费 is 0.6 % rounded to the fen (the sandbox's choice, as in §4.4). Values are written as they
+ * are, as WeChat does (§4.3): a comma in 商品名称 or 商户数据包 stays a comma, each value keeps its
+ * leading backtick, and the bill's reader splits on `` ,` ``. With tar_type=GZIP the bill is gzipped.
  */
 import type { Context } from 'hono'
 import { loadConfig } from '../config'
@@ -37,10 +38,10 @@ export async function answerBill(c: Context<SandboxEnv>): Promise<Response> {
   }
   const rows = billRows(orders, day)
   if (rows.length === 0) return failure('No Bill Exist', '20002')
-  const csv = billText(rows)
-  const headers = { 'Content-Type': 'text/plain; charset=utf-8' }
-  if (fields.tar_type !== 'GZIP') return new Response(csv, { headers })
-  const gzip = new Blob([csv]).stream().pipeThrough(new CompressionStream('gzip'))
+  const body = billBody(rows)
+  if (fields.tar_type !== 'GZIP')
+    return new Response(body, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  const gzip = body.pipeThrough(new CompressionStream('gzip'))
   return new Response(gzip, { headers: { 'Content-Type': 'application/x-gzip' } })
 }
 
@@ -80,8 +81,8 @@ export function billRows(orders: readonly Order[], day: string): Line[] {
       交易类型: request.trade_type ?? '',
       付款银行: payment.bank_type,
       货币种类: 'CNY',
-      商品名称: text(request.body),
-      商户数据包: text(request.attach),
+      商品名称: request.body ?? '',
+      商户数据包: request.attach ?? '',
       费率: '0.60%',
       费率备注: '',
     }
@@ -148,6 +149,29 @@ export function billRows(orders: readonly Order[], day: string): Line[] {
 
 /** The bill's text, every line ending in `\r\n` (§4.3). */
 export function billText(lines: readonly Line[]): string {
+  return [...billLines(lines)].join('')
+}
+
+/** The bill as a stream, encoded a few hundred lines at a time: a 100,000-line day is never one string. */
+export function billBody(lines: readonly Line[]): ReadableStream<Uint8Array> {
+  const source = billLines(lines)
+  const encoder = new TextEncoder()
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let text = ''
+      for (let i = 0; i < 256; i++) {
+        const next = source.next()
+        if (next.done) break
+        text += next.value
+      }
+      if (text) controller.enqueue(encoder.encode(text))
+      else controller.close()
+    },
+  })
+}
+
+/** Each line of the bill with its `\r\n`. */
+function* billLines(lines: readonly Line[]): Generator<string> {
   const sum = (pick: (line: Line) => number) => lines.reduce((total, line) => total + pick(line), 0)
   const summary = [
     String(lines.length),
@@ -158,13 +182,10 @@ export function billText(lines: readonly Line[]): string {
     yuan(sum((l) => l.total)),
     yuan(sum((l) => l.applied)),
   ]
-  const out = [
-    ALL_COLUMNS.join(','),
-    ...lines.map((line) => ALL_COLUMNS.map((column) => `\`${line.cells[column]}`).join(',')),
-    SUMMARY_COLUMNS.join(','),
-    summary.map((value) => `\`${value}`).join(','),
-  ]
-  return `${out.join('\r\n')}\r\n`
+  yield `${ALL_COLUMNS.join(',')}\r\n`
+  for (const line of lines) yield `${ALL_COLUMNS.map((column) => `\`${line.cells[column]}`).join(',')}\r\n`
+  yield `${SUMMARY_COLUMNS.join(',')}\r\n`
+  yield `${summary.map((value) => `\`${value}`).join(',')}\r\n`
 }
 
 /** 0.6 % of an amount in fen, rounded half up to the fen. */
@@ -182,9 +203,4 @@ export function yuan(fen: number): string {
 /** A service fee in whole fen as yuan with five decimals (`0.01000`, `-0.27000`). */
 function serviceFee(fen: number): string {
   return `${yuan(fen)}000`
-}
-
-/** Free text as one cell: no separators, no line breaks. */
-function text(value: string | undefined): string {
-  return (value ?? '').replaceAll(',', '，').replace(/[\r\n`]/g, ' ')
 }

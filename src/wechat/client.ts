@@ -7,10 +7,12 @@
  * `/secapi/*` (refunds) needs the merchant's client certificate (refunds reference §1): to WeChat's
  * own domains it goes only through `certFetch`, the Workers mTLS binding `WXPAY_CERT`, and without
  * one it is refused before anything is sent. To any other base (the sandbox, a simulator) it goes
- * over plain fetch. `downloadbill` answers CSV, not XML: it has its own method, {@link Client.bill}.
+ * over plain fetch. `downloadbill` answers a gzipped CSV stream, not XML: it has its own method,
+ * {@link Client.bill}.
  */
 import type { Config } from '../config'
 import { fail, PayError } from '../errors'
+import { openBillAnswer } from './bill-answer'
 import { sign, verify } from './sign'
 import { decode, encode, type Fields, XmlError } from './xml'
 
@@ -37,8 +39,11 @@ export type ClientOptions = {
   nonce?: () => string
 }
 
-/** downloadbill's answer: the bill's CSV text, or WeChat's word that there is none for that day. */
-export type BillReply = { kind: 'bill'; csv: string } | { kind: 'none'; message: string }
+/**
+ * downloadbill's answer: the bill's CSV as it streams, decompressed (read it with `readBill`), or
+ * WeChat's word that there is none for that day.
+ */
+export type BillReply = { kind: 'bill'; body: ReadableStream<Uint8Array> } | { kind: 'none'; message: string }
 
 export type BillRequest = {
   /** The Beijing day, `yyyyMMdd`. */
@@ -50,7 +55,10 @@ export type BillRequest = {
 export type Client = {
   /** Sends `fields` (appid, mch_id, nonce_str, sign_type and sign are added) and returns the verified reply. */
   call(path: WechatPath, fields: Record<string, string>): Promise<Fields>
-  /** `/pay/downloadbill`, uncompressed. "No bill for that day" is `{ kind: 'none' }`, not an error. */
+  /**
+   * `/pay/downloadbill`, asked for gzipped and decompressed as it streams. "No bill for that day" is
+   * `{ kind: 'none' }`, not an error. The timeout covers the answer's first bytes, not the whole bill.
+   */
   bill(request: BillRequest): Promise<BillReply>
 }
 
@@ -87,23 +95,43 @@ export function createClient(options: ClientOptions): Client {
     return certFetch
   }
 
-  /** One POST; resolves with the body text of any answer below HTTP 500. */
-  async function exchange(transport: Transport, url: string, body: string): Promise<{ status: number; text: string }> {
+  /**
+   * One POST; `read` takes the response within the timeout (a stream it returns is not cut off by it)
+   * and resolves with what it reads; any failure on the way is a transport failure.
+   */
+  async function exchange<T>(
+    transport: Transport,
+    url: string,
+    body: string,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const timeout = new AbortController()
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException(`no reply within ${config.timeoutMs} ms`, 'TimeoutError')),
+      config.timeoutMs,
+    )
     try {
       const response = await transport(url, {
         method: 'POST',
         headers: { 'content-type': 'text/xml; charset=utf-8' },
         body,
-        signal: AbortSignal.timeout(config.timeoutMs),
+        signal: timeout.signal,
       })
-      const text = await response.text()
-      if (response.status >= 500) throw new TransportError(`HTTP ${response.status}`)
-      return { status: response.status, text }
+      return await read(response)
     } catch (err) {
       if (err instanceof TransportError) throw err
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
       throw new TransportError(timedOut ? `no reply within ${config.timeoutMs} ms` : 'network error', timedOut)
+    } finally {
+      clearTimeout(timer)
     }
+  }
+
+  /** The text of any answer below HTTP 500. */
+  async function textOf(response: Response): Promise<{ status: number; text: string }> {
+    const text = await response.text()
+    if (response.status >= 500) throw new TransportError(`HTTP ${response.status}`)
+    return { status: response.status, text }
   }
 
   function asXml({ status, text }: { status: number; text: string }): Fields {
@@ -118,11 +146,7 @@ export function createClient(options: ClientOptions): Client {
   }
 
   /** Signs and sends to the main domain, then the backup on a transport failure; `read` may reject a reply as a transport failure. */
-  async function send<T>(
-    path: string,
-    fields: Record<string, string>,
-    read: (answer: { status: number; text: string }) => T,
-  ) {
+  async function send<T>(path: string, fields: Record<string, string>, read: (response: Response) => Promise<T>) {
     const bases = [config.apiBase, config.apiBaseBackup]
     // Both transports are chosen before anything is sent: a refusal never follows a request.
     const transports = bases.map((base) => transportFor(base, path))
@@ -140,7 +164,7 @@ export function createClient(options: ClientOptions): Client {
     let allTimedOut = true
     for (const [i, base] of bases.entries()) {
       try {
-        return read(await exchange(transports[i] as Transport, `${base}${path}`, body))
+        return await exchange(transports[i] as Transport, `${base}${path}`, body, read)
       } catch (err) {
         if (!(err instanceof TransportError)) throw err
         lastError = err
@@ -155,21 +179,29 @@ export function createClient(options: ClientOptions): Client {
 
   return {
     async call(path, fields) {
-      return checkReply(await send(path, fields, asXml), config, path)
+      return checkReply(await send(path, fields, async (response) => asXml(await textOf(response))), config, path)
     },
 
     async bill({ bill_date, bill_type }) {
       if (!/^[0-9]{8}$/.test(bill_date)) throw fail('params', 'bill_date must be yyyyMMdd')
-      // No tar_type: WeChat then answers the bill as plain text (§4.1). Success is the bill itself;
-      // every failure is XML (SDKs tell them apart by the first character, §4.2). Anything else
-      // starting with `<` (an HTML error page) counts as a transport failure, as for call().
-      const answer = await send('/pay/downloadbill', { bill_date, bill_type }, (raw) => {
-        const text = raw.text.replace(/^\uFEFF/, '')
-        return text.trimStart().startsWith('<') ? { reply: asXml(raw) } : { status: raw.status, csv: text }
+      // Asked gzipped (§4.1), the bill is a tenth of its size on the wire; it is told apart by its
+      // first bytes (bill-answer.ts), so a plain answer reads as well. Success is the bill itself;
+      // every failure is XML (§4.2). Anything else starting with `<` (an HTML error page) counts as
+      // a transport failure, as for call().
+      const answer = await send('/pay/downloadbill', { bill_date, bill_type, tar_type: 'GZIP' }, async (response) => {
+        if (response.status >= 500) {
+          await response.body?.cancel()
+          throw new TransportError(`HTTP ${response.status}`)
+        }
+        const opened = await openBillAnswer(response)
+        return 'text' in opened ? { reply: asXml(opened) } : opened
       })
-      if ('csv' in answer) {
-        if (answer.status !== 200) throw fail('upstream', `downloadbill answered HTTP ${answer.status}`)
-        return { kind: 'bill', csv: answer.csv }
+      if ('body' in answer) {
+        if (answer.status !== 200) {
+          await answer.body.cancel()
+          throw fail('upstream', `downloadbill answered HTTP ${answer.status}`)
+        }
+        return { kind: 'bill', body: answer.body }
       }
       const { reply } = answer
       if (reply.return_code !== 'SUCCESS') {

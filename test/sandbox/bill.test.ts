@@ -1,19 +1,32 @@
 /**
  * /pay/downloadbill in the sandbox (refunds reference §4): the ALL bill of a Beijing day made from
- * the sandbox's own payments and refunds, read back with the project's parser; failures as WeChat
- * sends them.
+ * the sandbox's own payments and refunds in WeChat's format (backtick-prefixed values, commas kept as
+ * they are), gzipped when asked, read back with the project's reader and through its client;
+ * failures as WeChat sends them.
  */
-import { exports } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { parseBill } from '../../src/wechat/bill'
+import { loadConfig } from '../../src/config'
+import type { BillEntry, BillRow, BillSummary } from '../../src/wechat/bill'
+import { createClient } from '../../src/wechat/client'
 import { decode, encode } from '../../src/wechat/xml'
 import { route } from '../support/net'
+import { entriesOf } from '../wechat/bill-streams'
 import { APPID, call, dev, lookup, order, orderNo, SANDBOX, signed } from './client'
 
 const OK_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
 
 /** Today in Beijing, yyyyMMdd. */
 const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
+
+/** The rows and summary of a bill's entries; a malformed line fails the test. */
+function billOf(entries: BillEntry[]): { rows: BillRow[]; summary: BillSummary | undefined } {
+  expect(entries.filter((entry) => entry.kind === 'malformed')).toEqual([])
+  return {
+    rows: entries.flatMap((entry) => (entry.kind === 'row' ? [entry.row] : [])),
+    summary: entries.flatMap((entry) => (entry.kind === 'summary' ? [entry.summary] : []))[0],
+  }
+}
 
 async function download(fields: Record<string, string>, options: { key?: string } = {}) {
   const body = encode(await signed(lookup(fields), options))
@@ -23,9 +36,14 @@ async function download(fields: Record<string, string>, options: { key?: string 
 }
 
 describe('/pay/downloadbill', () => {
-  it('serves today’s ALL bill with a payment and its refund, read back exactly', async () => {
+  it('serves today’s ALL bill with a payment and its refund, commas in body and attach kept, read back exactly', async () => {
     route('shop.test', () => new Response(OK_XML))
-    const fields = order({ total_fee: '10101', body: '咖啡,大杯', attach: 'a,b', notify_url: 'https://shop.test/paid' })
+    const fields = order({
+      total_fee: '10101',
+      body: 'T-shirt, XL "红色" `特价`',
+      attach: '{"size":"XL","tags":"a,b"}',
+      notify_url: 'https://shop.test/paid',
+    })
     await call('/pay/unifiedorder', fields)
     const paid = await dev('/pay', { out_trade_no: fields.out_trade_no })
     const out_refund_no = orderNo('RF')
@@ -40,7 +58,9 @@ describe('/pay/downloadbill', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/)
     const text = await response.text()
     expect(text.endsWith('\r\n')).toBe(true)
-    const bill = parseBill(text)
+    // WeChat's own format: the comma stays a comma, each value starts with a backtick (§4.3).
+    expect(text).toContain(',`T-shirt, XL "红色" `特价`,`{"size":"XL","tags":"a,b"},`')
+    const bill = billOf(await entriesOf(text))
     const mine = bill.rows.filter((row) => row.out_trade_no === fields.out_trade_no)
     expect(mine).toMatchObject([
       {
@@ -50,8 +70,8 @@ describe('/pay/downloadbill', () => {
         total_fee: 10101,
         settlement_total_fee: 10101,
         service_fee: '0.61000',
-        body: '咖啡，大杯',
-        attach: 'a，b',
+        body: 'T-shirt, XL "红色" `特价`',
+        attach: '{"size":"XL","tags":"a,b"}',
       },
       {
         kind: 'refund',
@@ -73,6 +93,26 @@ describe('/pay/downloadbill', () => {
       settlement_total_fee: sum((row) => row.settlement_total_fee),
       refund_fee: sum((row) => (row.kind === 'refund' ? row.refund_fee : 0)),
     })
+  })
+
+  it('is read through the client: asked gzipped, decompressed as it streams, commas intact', async () => {
+    route('shop.test', () => new Response(OK_XML))
+    const fields = order({ body: '茶, 大杯', attach: 'x`,y', notify_url: 'https://shop.test/paid' })
+    await call('/pay/unifiedorder', fields)
+    await dev('/pay', { out_trade_no: fields.out_trade_no })
+    const seen: Record<string, string>[] = []
+    route('api.wechat.test', async (request) => {
+      seen.push({ ...decode(await request.clone().text()) })
+      return exports.default.fetch(request)
+    })
+    const reply = await createClient({ config: loadConfig(env) }).bill({ bill_date: today(), bill_type: 'ALL' })
+    expect(seen).toMatchObject([{ bill_date: today(), bill_type: 'ALL', tar_type: 'GZIP' }])
+    if (reply.kind !== 'bill') throw new Error(`no bill: ${reply.message}`)
+    const { rows, summary } = billOf(await entriesOf(reply.body))
+    expect(rows.filter((row) => row.out_trade_no === fields.out_trade_no)).toMatchObject([
+      { kind: 'payment', body: '茶, 大杯', attach: 'x`,y' },
+    ])
+    expect(summary?.count).toBe(rows.length)
   })
 
   it('serves the same bill gzipped when tar_type=GZIP', async () => {

@@ -2,13 +2,14 @@
  * @module
  * The client's refund-era paths: `/secapi/*` goes through the certificate transport to WeChat's
  * domains (main and backup) and is refused there without one, before anything is sent; other
- * bases use plain fetch. downloadbill answers CSV, "No Bill Exist", or an error.
+ * bases use plain fetch. downloadbill answers a bill (gzipped or not, told by its bytes), "No Bill
+ * Exist", or an error.
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config'
 import { PayError } from '../../src/errors'
-import { createClient, isWechatHost, type Transport } from '../../src/wechat/client'
+import { type BillReply, createClient, isWechatHost, type Transport } from '../../src/wechat/client'
 import { verify } from '../../src/wechat/sign'
 import { decode } from '../../src/wechat/xml'
 import { captureLogs } from '../support/secrets'
@@ -163,24 +164,88 @@ describe('/secapi/* and the client certificate', () => {
 })
 
 describe('bill', () => {
-  const CSV = '交易时间,公众账号ID\r\n`2026-11-28 09:12:03,`wx2421b1c4370ec43b\r\n'
+  const CSV = '交易时间,公众账号ID\r\n`2026-11-28 09:12:03,`T-shirt, XL\r\n'
   const xml = (fields: Record<string, string>) =>
     `<xml>${Object.entries(fields)
       .map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`)
       .join('')}</xml>`
+  const gzip = (text: string) => new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))
+  /** A bill reply with its body read as text. */
+  const read = async (reply: BillReply) =>
+    reply.kind === 'bill' ? { kind: 'bill', text: await new Response(reply.body).text() } : reply
 
-  it('returns the CSV text of a bill, asked for without tar_type, signed', async () => {
-    const plain = counted(() => new Response(CSV, { headers: { 'content-type': 'text/plain' } }))
+  it('asks for the bill gzipped, signed, and hands it on decompressed', async () => {
+    // The header says text: the bytes decide.
+    const zipped = counted(() => new Response(gzip(CSV), { headers: { 'content-type': 'text/plain' } }))
+    const reply = await createClient({ config: config(SIMULATOR), fetch: zipped.transport }).bill({
+      bill_date: '20261128',
+      bill_type: 'ALL',
+    })
+    expect(await read(reply)).toEqual({ kind: 'bill', text: CSV })
+    expect(zipped.urls).toEqual(['http://sim.test/pay/downloadbill'])
+    const request = zipped.requests[0] ?? {}
+    expect(request).toMatchObject({ bill_date: '20261128', bill_type: 'ALL', tar_type: 'GZIP' })
+    expect(await verify(request, KEY)).toBe(true)
+  })
+
+  it('reads a plain-text bill as well, whatever its header says', async () => {
+    const plain = counted(() => new Response(CSV, { headers: { 'content-type': 'application/x-gzip' } }))
     const reply = await createClient({ config: config(SIMULATOR), fetch: plain.transport }).bill({
       bill_date: '20261128',
       bill_type: 'ALL',
     })
-    expect(reply).toEqual({ kind: 'bill', csv: CSV })
-    expect(plain.urls).toEqual(['http://sim.test/pay/downloadbill'])
-    const request = plain.requests[0] ?? {}
-    expect(request).toMatchObject({ bill_date: '20261128', bill_type: 'ALL' })
-    expect(request).not.toHaveProperty('tar_type')
-    expect(await verify(request, KEY)).toBe(true)
+    expect(await read(reply)).toEqual({ kind: 'bill', text: CSV })
+  })
+
+  it('hands on a bill that is still arriving: the timeout covers its first bytes, not the whole day', async () => {
+    const encoder = new TextEncoder()
+    const slow = counted(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(encoder.encode('交易时间,公众账号ID\r\n'))
+            },
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 120))
+              controller.enqueue(encoder.encode('`2026-11-28 09:12:03,`T-shirt, XL\r\n'))
+              controller.close()
+            },
+          }),
+        ),
+    )
+    const short = loadConfig({ ...env, ...SIMULATOR, WXPAY_TIMEOUT_MS: '40' } as Env)
+    const reply = await createClient({ config: short, fetch: slow.transport }).bill({
+      bill_date: '20261128',
+      bill_type: 'ALL',
+    })
+    expect(await read(reply)).toEqual({ kind: 'bill', text: CSV })
+  })
+
+  it('tells an XML answer by its bytes: after a byte-order mark and white space, or gzipped', async () => {
+    const none = xml({ return_code: 'FAIL', return_msg: 'No Bill Exist', error_code: '20002' })
+    for (const body of [`\uFEFF\r\n  ${none}`, gzip(none)]) {
+      const answer = counted(() => new Response(body))
+      const reply = await createClient({ config: config(SIMULATOR), fetch: answer.transport }).bill({
+        bill_date: '20261128',
+        bill_type: 'ALL',
+      })
+      expect(reply).toEqual({ kind: 'none', message: 'No Bill Exist' })
+    }
+  })
+
+  it('treats a broken gzip answer as a transport failure', async () => {
+    const logs = captureLogs()
+    const broken = counted(() => new Response(new Uint8Array([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9])))
+    const error = await caught(
+      createClient({ config: config(SIMULATOR), fetch: broken.transport }).bill({
+        bill_date: '20261128',
+        bill_type: 'ALL',
+      }),
+    )
+    expect(error.failure.kind).toBe('upstream')
+    expect(broken.urls).toHaveLength(2)
+    expect(logs()).toHaveLength(2)
   })
 
   it('answers kind none for "No Bill Exist" (and the doc’s "NO Bill Exist")', async () => {
@@ -255,7 +320,7 @@ describe('bill', () => {
       bill_date: '20261128',
       bill_type: 'ALL',
     })
-    expect(reply).toEqual({ kind: 'bill', csv: CSV })
+    expect(await read(reply)).toEqual({ kind: 'bill', text: CSV })
     expect(once.urls).toHaveLength(2)
     const always = counted(html)
     const error = await caught(
