@@ -7,7 +7,7 @@ import type { WorkflowStep } from 'cloudflare:workers'
 import { loadConfig } from '../config'
 import { fix, look } from './check'
 import type { Item } from './diff'
-import { metered, meteredClient } from './meter'
+import { addMeter, type Meter, metered, meteredClient, newMeter } from './meter'
 import { addFindings, type Findings, noFindings } from './report'
 
 export type Sizes = {
@@ -28,32 +28,32 @@ export const RETRIES = {
   timeout: '10 minutes',
 } as const
 
-/** Checks `items` in steps named `<prefix>look-<n>` and `<prefix>fix-<n>`; answers the findings and the calls made. */
+/** Checks `items` in steps named `<prefix>look-<n>` and `<prefix>fix-<n>`; answers the findings and the subrequests made. */
 export async function checkItems(
   step: WorkflowStep,
   env: Env,
   day: string,
   items: Item[],
   sizes: Sizes,
-): Promise<{ findings: Findings; calls: number }> {
+): Promise<{ findings: Findings; meter: Meter }> {
   const findings = noFindings()
-  let calls = 0
+  const meter = newMeter()
   for (let at = 0, n = 0; at < items.length; at += sizes.step, n++) {
     const batch = items.slice(at, at + sizes.step)
     const looked = await step.do(`look-${n}`, RETRIES, async () => {
-      const meter = { calls: 0 }
-      return { ...(await look(metered(env, meter), day, batch)), calls: meter.calls }
+      const counted = newMeter()
+      return { ...(await look(metered(env, counted), day, batch)), meter: counted }
     })
-    calls += looked.calls
+    addMeter(meter, looked.meter)
     addFindings(findings, looked.findings)
     if (looked.toFix.length === 0) continue
     const fixed = await step.do(`fix-${n}`, RETRIES, async () => {
-      const meter = { calls: 0 }
-      const wechat = meteredClient(loadConfig(env), meter)
-      return { findings: await fix(metered(env, meter), wechat, day, looked.toFix), calls: meter.calls }
+      const counted = newMeter()
+      const wechat = meteredClient(loadConfig(env), counted)
+      return { findings: await fix(metered(env, counted), wechat, day, looked.toFix), meter: counted }
     })
-    calls += fixed.calls
+    addMeter(meter, fixed.meter)
     addFindings(findings, fixed.findings)
   }
-  return { findings, calls }
+  return { findings, meter }
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../config'
 import { keys } from '../ledger/snapshot'
 import { checkItems, RETRIES, SIZES, type Sizes } from './batches'
 import { diffDay, type Item } from './diff'
-import { metered, meteredClient } from './meter'
+import { addMeter, type Meter, metered, meteredClient, newMeter } from './meter'
 import { addFindings, type Findings, logReport, noFindings, type Report } from './report'
 
 export type RunParams = { day: string; sizes?: Partial<Sizes> }
@@ -28,7 +28,7 @@ export type RunOutput = {
   fixed: number
   relay_failed: number
   /** Subrequests this instance made (its children count their own). */
-  calls: number
+  meter: Meter
 }
 
 // Work in progress is kept a week: long after any run ends, and gone without a delete per key.
@@ -40,7 +40,7 @@ export class Reconciliation extends WorkflowEntrypoint<Env, RunParams> {
     const run = event.instanceId
     const sizes = { ...SIZES, ...event.payload.sizes }
     const diff = await step.do('download and diff', RETRIES, async () => {
-      const meter = { calls: 0 }
+      const meter = newMeter()
       const env = metered(this.env, meter)
       const found = await diffDay(env.ORDERS, meteredClient(loadConfig(env), meter), day)
       const inline = found.items.length <= sizes.inline
@@ -57,20 +57,20 @@ export class Reconciliation extends WorkflowEntrypoint<Env, RunParams> {
         items: inline ? found.items : [],
         count: found.items.length,
         chunks,
-        calls: meter.calls,
+        meter,
       }
     })
-    let calls = diff.calls
+    const used = { ...diff.meter }
     const findings = noFindings()
     if (diff.chunks === 0) {
       const checked = await checkItems(step, this.env, day, diff.items, sizes)
       addFindings(findings, checked.findings)
-      calls += checked.calls
+      addMeter(used, checked.meter)
     } else {
-      calls += await this.fanOut(step, run, day, diff.chunks, sizes)
+      addMeter(used, await this.fanOut(step, run, day, diff.chunks, sizes))
     }
     return await step.do('report', RETRIES, async () => {
-      const meter = { calls: 0 }
+      const meter = newMeter()
       const env = metered(this.env, meter)
       if (diff.chunks > 0) addFindings(findings, await collect(env, run, diff.chunks))
       const report: Report = {
@@ -101,19 +101,19 @@ export class Reconciliation extends WorkflowEntrypoint<Env, RunParams> {
         discrepancies: report.discrepancies.length,
         fixed: report.fixed.length,
         relay_failed: report.relay_failed.length,
-        calls: calls + meter.calls,
+        meter: addMeter({ ...used }, meter),
       }
     })
   }
 
   /** Runs the child instances a wave at a time and waits for each wave's results; answers the calls made. */
-  private async fanOut(step: WorkflowStep, run: string, day: string, chunks: number, sizes: Sizes): Promise<number> {
-    let calls = 0
+  private async fanOut(step: WorkflowStep, run: string, day: string, chunks: number, sizes: Sizes): Promise<Meter> {
+    const used = newMeter()
     let polls = 0
     for (let first = 0; first < chunks; first += sizes.wave) {
       const last = Math.min(chunks, first + sizes.wave)
       const spawned = await step.do(`spawn-${first}`, RETRIES, async () => {
-        const meter = { calls: 0 }
+        const meter = newMeter()
         const env = metered(this.env, meter)
         const instances = []
         for (let chunk = first; chunk < last; chunk++) {
@@ -123,47 +123,47 @@ export class Reconciliation extends WorkflowEntrypoint<Env, RunParams> {
         const made = await env.RECONCILIATION_BATCH.createBatch({ instances })
         const failed = made.errors.filter((error) => !/already.exists/i.test(error.message))
         if (failed.length > 0) throw new Error(`could not start batches: ${failed[0]?.message}`)
-        return { calls: meter.calls }
+        return { meter }
       })
-      calls += spawned.calls
+      addMeter(used, spawned.meter)
       for (;;) {
         await step.sleep(`wait-${polls}`, '2 seconds')
         const poll = await step.do(`poll-${polls}`, RETRIES, async () => {
-          const meter = { calls: 0 }
+          const meter = newMeter()
           const env = metered(this.env, meter)
           const done = await doneChunks(env, run)
           // Every 15 polls, a child that failed for good is looked for: its items become `unchecked`.
           if (polls % 15 === 14) await settleFailed(env, run, first, last, done)
           const finished = (await doneChunks(env, run)).size
           await progress(env, run, { phase: 'check', items: 0, chunks, done: finished })
-          return { finished, calls: meter.calls }
+          return { finished, meter }
         })
         polls += 1
-        calls += poll.calls
+        addMeter(used, poll.meter)
         if (poll.finished >= last) break
       }
     }
-    return calls
+    return used
   }
 }
 
 /** One chunk of a busy day's differences, checked in steps; its findings are kept for the run's report. */
 export class ReconciliationBatch extends WorkflowEntrypoint<Env, BatchParams> {
-  override async run(event: WorkflowEvent<BatchParams>, step: WorkflowStep): Promise<{ calls: number }> {
+  override async run(event: WorkflowEvent<BatchParams>, step: WorkflowStep): Promise<{ meter: Meter }> {
     const { day, run, chunk } = event.payload
     const sizes = { ...SIZES, ...event.payload.sizes }
     const read = await step.do('read', RETRIES, async () => {
       const items = await this.env.ORDERS.get<Item[]>(keys.run(run, `items:${chunk}`), 'json')
-      return { items: items ?? [], calls: 1 }
+      return { items: items ?? [], meter: { calls: 1, kv: 1, ledger: 0 } }
     })
     const checked = await checkItems(step, this.env, day, read.items, sizes)
     const kept = await step.do('keep', RETRIES, async () => {
       await this.env.ORDERS.put(keys.run(run, `done:${chunk}`), JSON.stringify(checked.findings), {
         expirationTtl: WORK_TTL,
       })
-      return { calls: 1 }
+      return { meter: { calls: 1, kv: 1, ledger: 0 } }
     })
-    return { calls: read.calls + checked.calls + kept.calls }
+    return { meter: addMeter(addMeter({ ...read.meter }, checked.meter), kept.meter) }
   }
 }
 

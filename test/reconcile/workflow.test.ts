@@ -58,7 +58,7 @@ describe('the reconciliation Workflow', () => {
     })
     const output = (await run.getOutput()) as RunOutput
     // One bill download, three list pages, two progress writes and the report: nothing per order.
-    expect(output).toMatchObject({ items: 0, children: 0, calls: 7 })
+    expect(output).toMatchObject({ items: 0, children: 0, meter: { calls: 7, kv: 6, ledger: 0 } })
     const touched = new Set((await listDurableObjectIds(env.LEDGER)).map((id) => id.toString()))
     for (const order of orders) expect(touched.has(env.LEDGER.idFromName(order.out_trade_no).toString())).toBe(false)
   })
@@ -194,9 +194,10 @@ describe('the reconciliation Workflow', () => {
     for (const chunk of [0, 1, 2]) {
       const child = await env.RECONCILIATION_BATCH.get(`${id}-b${chunk}`)
       const { status, output: counted } = await child.status()
+      const size = chunk === 2 ? 1 : 3
       expect(status).toBe('complete')
       // Reading its chunk, one ledger call per item, keeping its findings.
-      expect((counted as { calls: number }).calls).toBe(2 + (chunk === 2 ? 1 : 3))
+      expect((counted as RunOutput).meter).toEqual({ calls: 2 + size, kv: 2, ledger: size })
     }
   })
 })
