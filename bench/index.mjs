@@ -18,6 +18,7 @@ import { benchCodec } from './codec.mjs'
 import { benchEndToEnd } from './e2e.mjs'
 import { round } from './lib/stats.mjs'
 import { ROOT, workerdInfo } from './lib/tools.mjs'
+import { benchReconcile } from './reconcile.mjs'
 import { benchService } from './service.mjs'
 
 // Issue 7's goal for the production bundle (test/bundle.test.ts enforces its own, looser budget).
@@ -64,6 +65,7 @@ await part(
   },
 )
 await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
+await part('reconcile', '6. The daily reconciliation Workflow (workerd, synthetic days)', () => benchReconcile({ log }))
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
 const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)

@@ -72,7 +72,13 @@ function order(day: string, i: number): Order {
   return {
     v: 1,
     out_trade_no: no(day, i),
-    request: { appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', total_fee: String(fee(i)), body: 'T-shirt, XL', trade_type: 'JSAPI' },
+    request: {
+      appid: 'wxd930ea5d5a258f4f',
+      mch_id: '10000100',
+      total_fee: String(fee(i)),
+      body: 'T-shirt, XL',
+      trade_type: 'JSAPI',
+    },
     sign_type: 'HMAC-SHA256',
     trade_state: 'SUCCESS',
     created_at: 0,
@@ -107,7 +113,8 @@ export default {
             total_fee: fee(i),
             payment: { transaction_id: tx(day, i), time_end: `${day}100000` },
           } as OrderRecord
-          for (const entry of indexKeys(record)) writes.push(env.ORDERS.put(entry.key, '', { metadata: entry.metadata }))
+          for (const entry of indexKeys(record))
+            writes.push(env.ORDERS.put(entry.key, '', { metadata: entry.metadata }))
         }
         await Promise.all(writes)
         return Response.json({ ok: true })

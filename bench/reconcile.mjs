@@ -17,7 +17,7 @@ import { table } from './lib/stats.mjs'
 import { loadEsbuild, loadMiniflare, ROOT } from './lib/tools.mjs'
 import { BENCH_BINDINGS } from './service.mjs'
 
-const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? "1000,10000,100000").split(",").map(Number)
+const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? '1000,10000,100000').split(',').map(Number)
 
 /** Runs part 6; prints a table and returns the raw figures. */
 export async function benchReconcile({ log }) {
@@ -46,7 +46,17 @@ export async function benchReconcile({ log }) {
   }
   log(
     table([
-      ['case', 'orders', 'wall s', 'busiest invocation', 'subrequests in all', 'KV ops', 'DO calls', 'children', 'peak RSS MB'],
+      [
+        'case',
+        'orders',
+        'wall s',
+        'busiest invocation',
+        'subrequests in all',
+        'KV ops',
+        'DO calls',
+        'children',
+        'peak RSS MB',
+      ],
       ...runs.map((r) => [r.case, r.n, r.wallS.toFixed(1), r.busiest, r.total, r.kv, r.ledger, r.children, r.peakMb]),
     ]),
   )
@@ -68,20 +78,22 @@ export async function benchReconcile({ log }) {
 async function runDay(script, kase, n) {
   const { Miniflare, convertV4MiniflareOptions } = await loadMiniflare()
   const day = kase === 'common' ? '20261101' : '20261102'
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    modules: true,
-    script,
-    compatibilityDate: compatibilityDate(),
-    kvNamespaces: ['ORDERS'],
-    durableObjects: { LEDGER: { className: 'OrderLedger', useSQLite: true } },
-    unsafeEphemeralDurableObjects: true,
-    workflows: {
-      RECONCILIATION: { name: 'reconciliation', className: 'Reconciliation' },
-      RECONCILIATION_BATCH: { name: 'reconciliation-batch', className: 'ReconciliationBatch' },
-    },
-    bindings: BENCH_BINDINGS,
-    handleStructuredLogs: () => {},
-  }))
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script,
+      compatibilityDate: compatibilityDate(),
+      kvNamespaces: ['ORDERS'],
+      durableObjects: { LEDGER: { className: 'OrderLedger', useSQLite: true } },
+      unsafeEphemeralDurableObjects: true,
+      workflows: {
+        RECONCILIATION: { name: 'reconciliation', className: 'Reconciliation' },
+        RECONCILIATION_BATCH: { name: 'reconciliation-batch', className: 'ReconciliationBatch' },
+      },
+      bindings: BENCH_BINDINGS,
+      handleStructuredLogs: () => {},
+    }),
+  )
   try {
     const base = await mf.ready
     const call = async (path) => {
@@ -92,7 +104,8 @@ async function runDay(script, kase, n) {
     }
     await call(`/declare?day=${day}&n=${n}`)
     if (kase === 'common') {
-      for (let from = 0; from < n; from += 2000) await call(`/seed?day=${day}&from=${from}&to=${Math.min(n, from + 2000)}`)
+      for (let from = 0; from < n; from += 2000)
+        await call(`/seed?day=${day}&from=${from}&to=${Math.min(n, from + 2000)}`)
     }
     const id = `reconcile-${day}`
     const memory = sampleMemory()
@@ -106,13 +119,15 @@ async function runDay(script, kase, n) {
     }
     const wallS = (performance.now() - started) / 1000
     const peakMb = memory.stop()
-    if (status.status !== 'complete') throw new Error(`run ${kase} ${n}: ${status.status} ${JSON.stringify(status.error)}`)
+    if (status.status !== 'complete')
+      throw new Error(`run ${kase} ${n}: ${status.status} ${JSON.stringify(status.error)}`)
     const out = status.output
     const children = out.children ? await call(`/children?id=${id}&n=${out.children}`) : []
     if (children.some((c) => c.status !== 'complete')) throw new Error(`run ${kase} ${n}: a child did not complete`)
     const sum = (key) => out.meter[key] + children.reduce((total, c) => total + c.meter[key], 0)
     const expected = kase === 'common' ? 0 : n
-    if (out.discrepancies !== expected) throw new Error(`run ${kase} ${n}: ${out.discrepancies} discrepancies, expected ${expected}`)
+    if (out.discrepancies !== expected)
+      throw new Error(`run ${kase} ${n}: ${out.discrepancies} discrepancies, expected ${expected}`)
     return {
       case: kase,
       n,
