@@ -115,6 +115,7 @@ async function runDay(script, kase, n) {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 500))
       status = await call(`/status?id=${id}`)
+      if (process.env.BENCH_VERBOSE) console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s ${status.status}`)
       if (status.status === 'complete' || status.status === 'errored' || status.status === 'terminated') break
     }
     const wallS = (performance.now() - started) / 1000
@@ -132,6 +133,7 @@ async function runDay(script, kase, n) {
       case: kase,
       n,
       wallS,
+      seedS,
       busiest: Math.max(out.meter.calls, ...children.map((c) => c.meter.calls)),
       parent: out.meter.calls,
       total: sum('calls'),

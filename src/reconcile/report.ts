@@ -86,7 +86,10 @@ export function paymentOf(record: OrderRecord | null): Record<string, string | n
   }
 }
 
-/** One summary line, then one line per discrepancy and per fix. */
+// A first day can have 100,000 differences: the report keeps them all, the log the first of each.
+const LOGGED = 200
+
+/** One summary line, then one line per discrepancy and per fix (the first {@link LOGGED} of each). */
 export function logReport(report: Report): void {
   console.info(
     JSON.stringify({
@@ -100,10 +103,10 @@ export function logReport(report: Report): void {
       malformed: report.malformed.length,
     }),
   )
-  for (const discrepancy of report.discrepancies) {
+  for (const discrepancy of report.discrepancies.slice(0, LOGGED)) {
     console.warn(JSON.stringify({ event: 'reconciliation_discrepancy', bill_date: report.bill_date, ...discrepancy }))
   }
-  for (const fixed of report.fixed) {
+  for (const fixed of report.fixed.slice(0, LOGGED)) {
     console.info(JSON.stringify({ event: 'reconciliation_fixed', bill_date: report.bill_date, ...fixed }))
   }
 }
