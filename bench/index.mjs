@@ -65,6 +65,9 @@ await part(
   },
 )
 await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
+await part('bill', '5. The daily bill read as a stream (Node, 100,000 rows)', async () =>
+  (await import('./bill.mjs')).benchBill({ log }),
+)
 await part('reconcile', '6. The daily reconciliation Workflow (workerd, synthetic days)', () => benchReconcile({ log }))
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')

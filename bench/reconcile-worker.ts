@@ -11,7 +11,8 @@
  */
 import type { OrderRecord } from '../src/ledger/record'
 import { indexKeys } from '../src/ledger/snapshot'
-import { billRows, billText, yuan } from '../src/sandbox/bill'
+import { billRows, billText } from '../src/sandbox/bill'
+import { serviceFee, yuan } from '../src/sandbox/bill-text'
 import type { Order } from '../src/sandbox/orders'
 
 export { OrderLedger } from '../src/ledger/ledger'
@@ -64,7 +65,7 @@ function summary(n: number): string {
     service += Math.floor((fee(i) * 6 + 500) / 1000)
   }
   const head = '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额'
-  const values = [String(n), yuan(total), '0.00', '0.00', `${yuan(service)}000`, yuan(total), '0.00']
+  const values = [String(n), yuan(total), '0.00', '0.00', serviceFee(service), yuan(total), '0.00']
   return `${head}\r\n${values.map((value) => `\`${value}`).join(',')}\r\n`
 }
 

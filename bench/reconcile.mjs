@@ -115,7 +115,8 @@ async function runDay(script, kase, n) {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 500))
       status = await call(`/status?id=${id}`)
-      if (process.env.BENCH_VERBOSE) console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s ${status.status}`)
+      if (process.env.BENCH_VERBOSE)
+        console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s ${status.status}`)
       if (status.status === 'complete' || status.status === 'errored' || status.status === 'terminated') break
     }
     const wallS = (performance.now() - started) / 1000

@@ -35,12 +35,18 @@ export const app = new Hono<{ Bindings: Env }>()
 // The API's OpenAPI 3.1 description: public, like any API reference.
 app.get('/openapi.json', (c) => c.json(openapiDocument()))
 
+// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
+// other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
+// c.req.path is the (decoded) path the router matches, so the exclusion is exactly those two routes.
+const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
+const auth = bearer()
+app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
+
 app.route('/v1/pay/notify', notify)
 
 for (const path of PAY_ROUTES) {
   app.use(
     path,
-    bearer(),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {

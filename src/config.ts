@@ -15,6 +15,8 @@ export type Config = {
   apiBaseBackup: string
   timeoutMs: number
   apiTokens: string[]
+  /** OPS_TOKENS: redeliver and reconciliation. Empty when not set: those routes then take apiTokens. */
+  opsTokens: string[]
   /** NOTIFY_SECRET, comma-separated: every relay is signed with each (one `v1=` per secret). */
   notifySecrets: string[]
   relayTimeoutMs: number
@@ -46,6 +48,7 @@ const VARIABLES = [
   'WXPAY_API_BASE_BACKUP',
   'WXPAY_TIMEOUT_MS',
   'API_TOKENS',
+  'OPS_TOKENS',
   'NOTIFY_SECRET',
   'RELAY_TIMEOUT_MS',
   'PUBLIC_URL',
@@ -77,6 +80,7 @@ export function loadConfig(env: Env): Config {
     apiBaseBackup: url(env, 'WXPAY_API_BASE_BACKUP', 'https://api2.mch.weixin.qq.com'),
     timeoutMs: millis(env, 'WXPAY_TIMEOUT_MS', 5000),
     apiTokens: tokens(env),
+    opsTokens: opsTokens(env),
     notifySecrets: notifySecrets(env),
     relayTimeoutMs: millis(env, 'RELAY_TIMEOUT_MS', 5000),
     publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
@@ -155,12 +159,28 @@ function notifySecrets(env: Env): string[] {
   return list
 }
 
-function tokens(env: Env): string[] {
-  const list = (raw(env, 'API_TOKENS') ?? '')
+function tokenList(env: Env, name: 'API_TOKENS' | 'OPS_TOKENS'): string[] {
+  return (raw(env, name) ?? '')
     .split(',')
     .map((token) => token.trim())
     .filter((token) => token !== '')
+}
+
+function tokens(env: Env): string[] {
+  const list = tokenList(env, 'API_TOKENS')
   if (list.length === 0)
     throw fail('config', 'API_TOKENS is not set (comma-separated bearer tokens; `wrangler secret put API_TOKENS`)')
+  return list
+}
+
+/** Optional; when set, it must hold a token, and none of API_TOKENS (a shared token has both scopes). */
+function opsTokens(env: Env): string[] {
+  if (raw(env, 'OPS_TOKENS') === undefined) return []
+  const list = tokenList(env, 'OPS_TOKENS')
+  if (list.length === 0)
+    throw fail('config', 'OPS_TOKENS must be comma-separated bearer tokens (`wrangler secret put OPS_TOKENS`)')
+  const api = tokenList(env, 'API_TOKENS')
+  if (list.some((token) => api.includes(token)))
+    throw fail('config', 'OPS_TOKENS must not repeat a token of API_TOKENS: give operators their own')
   return list
 }

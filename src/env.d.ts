@@ -5,6 +5,7 @@ interface Secrets {
 
   WXPAY_API_KEY?: string
   API_TOKENS?: string
+  OPS_TOKENS?: string
   NOTIFY_SECRET?: string
   WXPAY_TIMEOUT_MS?: string
   RELAY_TIMEOUT_MS?: string

@@ -8,6 +8,7 @@
 export type FailureKind =
   | 'params'
   | 'unauthorized'
+  | 'forbidden'
   | 'upstream'
   | 'timeout'
   | 'notFound'
@@ -42,7 +43,7 @@ export function wechatError(errCode: string, message: string): PayError {
   return new PayError({ kind: 'wechat', errCode, message })
 }
 
-export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 500 | 502 | 503 | 504
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 500 | 502 | 503 | 504
 
 export type ErrorBody = { error: { code: string; message: string } }
 
@@ -72,6 +73,8 @@ export function describe(failure: Failure): { status: ErrorStatus; body: ErrorBo
       return { status: 400, body: body('wxPayError.params') }
     case 'unauthorized':
       return { status: 401, body: body('wxPayError.unauthorized') }
+    case 'forbidden':
+      return { status: 403, body: body('wxPayError.forbidden') }
     case 'notFound':
       return { status: 404, body: body('wxPayError.notFound') }
     case 'noRecord':

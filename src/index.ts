@@ -1,8 +1,9 @@
-/** @module Production entry: the Hono app, the order ledger (Durable Object), the daily reconciliation (Workflow) — nothing else. */
+/** @module Production entry: the Hono app, the order ledger and the refund numbers (Durable Objects), the daily reconciliation (Workflows) — nothing else. */
 import { app } from './app'
 import { previousBeijingDay, startRun } from './reconcile'
 
 export { OrderLedger } from './ledger/ledger'
+export { RefundNumber } from './ledger/refund-number'
 export { Reconciliation, ReconciliationBatch } from './reconcile'
 
 export default {

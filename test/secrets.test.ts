@@ -18,5 +18,6 @@ describe('the secret watch (test/support/secrets.ts) is live', () => {
   it('is given real secrets to look for', () => {
     expect(String(env.WXPAY_API_KEY)).toHaveLength(32)
     expect(String(env.NOTIFY_SECRET).length).toBeGreaterThanOrEqual(16)
+    expect(String(env.OPS_TOKENS).split(',')).toHaveLength(2)
   })
 })

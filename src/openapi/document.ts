@@ -5,6 +5,7 @@
  * code comes from the one mapping in errors.ts, so the document cannot drift from the service.
  */
 import * as z from 'zod/mini'
+import { scopeOf } from '../auth'
 import { ERROR_BODY, EVERY_JSON_ROUTE, errorResponses } from './errors'
 import { RELAY_EVENTS, ROUTES, type RouteDoc } from './routes'
 
@@ -38,7 +39,14 @@ function build(): Json {
     paths: Object.fromEntries(ROUTES.map((route) => [route.path, { post: operation(route) }])),
     webhooks: { relay: { post: relayOperation() } },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'one of API_TOKENS' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'one of API_TOKENS (scope pay)' },
+        ops: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'one of OPS_TOKENS (scope ops); one of API_TOKENS while OPS_TOKENS is not set',
+        },
+      },
       schemas: { Error: ERROR_BODY },
     },
   }
@@ -72,7 +80,7 @@ function operation(route: RouteDoc): Json {
   const fields = { schema, example: route.request.example }
   return {
     ...base,
-    security: [{ bearer: [] }],
+    security: [{ [scopeOf(route.path) === 'ops' ? 'ops' : 'bearer']: [] }],
     requestBody: {
       required: true,
       description: 'UTF-8 fields; empty values count as absent, unknown fields are refused.',

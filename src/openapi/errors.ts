@@ -11,6 +11,7 @@ type Json = Record<string, unknown>
 export const EVERY_JSON_ROUTE: readonly FailureKind[] = [
   'params',
   'unauthorized',
+  'forbidden',
   'methodNotAllowed',
   'tooLarge',
   'config',

@@ -62,6 +62,12 @@ const beijingMs = (value: string) => {
   return real ? date.getTime() - BEIJING_OFFSET_MS : undefined
 }
 
+// WeChat's daily bill neither quotes nor escapes: its values are split on `,\`` and its lines on
+// line ends, so 商品名称 and 商户数据包 holding either could not be read back (refunds reference §4.3).
+const fitsBill = (value: string) => !value.includes(',`') && !value.includes('\n')
+const BILL_SAFE =
+  'without a line break or a comma followed by a backtick (,`: they split the lines and values of WeChat’s daily bill)'
+
 // WeChat refuses a time_expire less than a minute after the order is placed (统一下单 §time_expire).
 const MIN_EXPIRY_MS = 60_000
 const expiry = z
@@ -86,7 +92,7 @@ export const rules = {
     text({ pattern: /^[1-9][0-9]{0,14}$/, message: 'must be a positive integer number of fen' }),
     z.transform(Number),
   ),
-  body: text({ maxLength: 128, message: 'must be at most 128 characters' }),
+  body: text({ maxLength: 128, test: fitsBill, message: `must be at most 128 characters, ${BILL_SAFE}` }),
   spbill_create_ip: text({ test: isIp, message: 'must be an IPv4 or IPv6 address' }),
   notify_url: text({
     maxLength: 256,
@@ -103,7 +109,7 @@ export const rules = {
     z.transform((v) => v as (typeof TRADE_TYPES)[number]),
   ),
   product_id: text({ pattern: /^[\x21-\x7e]{1,32}$/, message: 'must be 1–32 printable ASCII characters' }),
-  attach: text({ maxLength: 127, message: 'must be at most 127 characters' }),
+  attach: text({ maxLength: 127, test: fitsBill, message: `must be at most 127 characters, ${BILL_SAFE}` }),
   detail: text({ maxLength: 6000, test: isJson, message: 'must be a JSON string of at most 6000 characters' }),
   scene_info: text({ maxLength: 256, test: isJson, message: 'must be a JSON string of at most 256 characters' }),
   time_expire: expiry,

@@ -5,7 +5,8 @@
  * before it verifies, and WeChat hears SUCCESS only once the shop has the payment (else it
  * retries, reference §6). /v1/pay/notify/refund takes refund results: unsigned, their `req_info`
  * encrypted with the API key, so a decrypted notice is only a hint the ledger confirms with
- * refundquery before anything is recorded (refunds reference §3).
+ * refundquery before anything is recorded (refunds reference §3). A verified notification with
+ * result_code FAIL is logged and acknowledged: WeChat would otherwise resend it for 24 hours.
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono'
@@ -100,12 +101,13 @@ async function handle(request: Request, env: Env): Promise<void> {
   const config = loadConfig(env)
   if (!(await verify(fields, config.apiKey))) throw new Rejected('bad_signature')
   // Verified: from here on the fields are WeChat's.
-  if (fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') {
-    throw new Rejected('not_success', { return_code: fields.return_code, result_code: fields.result_code })
-  }
+  if (fields.return_code !== 'SUCCESS') throw new Rejected('not_success', { return_code: fields.return_code })
   if (fields.appid !== config.appid || fields.mch_id !== config.mchId) {
     throw new Rejected('wrong_merchant', { appid: fields.appid, mch_id: fields.mch_id })
   }
+  // A failed payment is news, not a payment: understood, so WeChat must not resend it for 24 h.
+  if (fields.result_code === 'FAIL') return logFailed('payment', fields)
+  if (fields.result_code !== 'SUCCESS') throw new Rejected('not_success', { result_code: fields.result_code })
   const found = paymentOf(fields)
   if (!found.ok) throw new Rejected('malformed', { out_trade_no: fields.out_trade_no, error: found.reason })
   const { payment } = found
@@ -130,6 +132,8 @@ async function handleRefund(request: Request, env: Env): Promise<void> {
     if (err instanceof RefundNoticeError) throw new Rejected('undecryptable', { error: err.reason })
     throw err
   }
+  // req_info decrypted under the merchant's key: the message is WeChat's. A FAIL is understood as such.
+  if (outer.result_code === 'FAIL') return logFailed('refund', { ...outer, ...fields })
   let notice: RefundNotice
   try {
     notice = refundNoticeOf(fields)
@@ -140,6 +144,14 @@ async function handleRefund(request: Request, env: Env): Promise<void> {
   }
   const outcome = await ledgerOf(env, notice.out_trade_no).notifyRefund(notice)
   if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: notice.out_trade_no, ...outcome.detail })
+}
+
+/** Logs a verified result_code=FAIL notification, which is acknowledged and changes nothing. */
+function logFailed(kind: 'payment' | 'refund', fields: Fields): void {
+  const { out_trade_no, out_refund_no, err_code, err_code_des } = fields
+  console.info(
+    JSON.stringify({ event: 'notify_result_fail', kind, out_trade_no, out_refund_no, err_code, err_code_des }),
+  )
 }
 
 function parse(text: string): Fields {

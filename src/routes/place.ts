@@ -52,15 +52,35 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
 }
 
 /**
- * A notify_url on the service's own origin would relay payments back into the service. In dev the
- * sandbox's stand-in shop (`/sandbox/…`) shares the origin and is allowed.
+ * A notify_url that reaches the service itself would relay payments back into it. Hosts are compared
+ * as DNS names (letter case and trailing dots do not count) and, since Cloudflare answers a hostname
+ * on every port it proxies, whatever the port, unless the service's own origin names one (local
+ * development, e.g. localhost:8787): then only that port is the service. In dev the sandbox's
+ * stand-in shop (`/sandbox/…`) shares the origin and is allowed.
  */
 export function refuseOwnOrigin(url: string, origins: (string | undefined)[], sandbox: boolean): void {
   const target = new URL(url)
   if (sandbox && target.pathname.startsWith('/sandbox/')) return
-  if (origins.some((origin) => origin !== undefined && new URL(origin).host === target.host)) {
-    throw fail('params', "notify_url: must be your shop's backend, not this service's own origin")
+  for (const origin of origins) {
+    if (origin === undefined) continue
+    const own = new URL(origin)
+    if (hostOf(target) !== hostOf(own) || (own.port !== '' && portOf(target) !== own.port)) continue
+    const rule =
+      own.port === ''
+        ? `${hostOf(own)} is this service's host, under any letter case, trailing dot or port`
+        : `${hostOf(own)}:${own.port} is this service's address, under any letter case or trailing dot`
+    throw fail('params', `notify_url: must be your shop's backend, not this service: ${rule}`)
   }
+}
+
+/** The hostname as DNS compares it: URL parsing already lowers its case; a trailing dot names the same host. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/\.+$/, '')
+}
+
+/** The port a URL reaches, explicit or its scheme's default. */
+function portOf(url: URL): string {
+  return url.port || (url.protocol === 'https:' ? '443' : '80')
 }
 
 /** SHA-256 over every field sent to unifiedorder but nonce_str, sign and time_start, plus the shop's notify_url. */

@@ -1,11 +1,13 @@
 /**
  * @module
- * /v1/pay/refund and /v1/pay/refundQuery: validate → the order's ledger (which holds the money of
- * every refund not closed, so refunds never add up past what was paid) or WeChat → respond.
+ * /v1/pay/refund and /v1/pay/refundQuery: validate → claim the out_refund_no merchant-wide → the
+ * order's ledger (which holds the money of every refund not closed, so refunds never add up past what
+ * was paid) or WeChat → respond.
  */
 import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { fail } from '../errors'
+import { claimRefundNumber } from '../ledger/refund-number'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { createClient } from '../wechat/client'
 import { refundQueryOf } from '../wechat/refund'
@@ -19,6 +21,8 @@ export const refunds = new Hono<{ Bindings: Env }>()
     const origin = new URL(c.req.url).origin
     const { notify_url, ...refund } = c.var.input
     if (notify_url) refuseOwnOrigin(notify_url, [origin, config.publicUrl], config.sandbox)
+    // WeChat keeps out_refund_no unique per merchant; the order's ledger sees only its own refunds.
+    await claimRefundNumber(c.env, refund.out_refund_no, refund.out_trade_no)
     const answer = await ledgerOf(c.env, refund.out_trade_no).requestRefund({
       ...refund,
       ...(notify_url !== undefined && { notify_url }),

@@ -303,7 +303,8 @@ describe('notify_url', () => {
     expect(reply.status).toBe(400)
     expect(reply.body.error).toEqual({
       code: 'wxPayError.params',
-      message: "notify_url: must be your shop's backend, not this service's own origin",
+      message:
+        "notify_url: must be your shop's backend, not this service: service.test is this service's host, under any letter case, trailing dot or port",
     })
     expect(calls).toEqual([])
   })

@@ -110,6 +110,21 @@ describe('POST /v1/pay/reconciliation', () => {
     expect(body.data.totals.bill).toEqual({ payments: 1, payment_fee: 1000, refunds: 0, refund_fee: 0 })
   })
 
+  it('reports a malformed bill line by its number and reconciles the rest of the day (commas in body and attach)', async () => {
+    shop()
+    const order = await placeOrder({ body: 'T-shirt, XL', attach: 'colour=red,size=XL' })
+    await sandboxPay(order.out_trade_no)
+    const sandboxOrder = await loadOrder(env.SANDBOX as KVNamespace, order.out_trade_no)
+    if (!sandboxOrder) throw new Error('sandbox order missing')
+    const [header, ...rest] = billText(billRows([sandboxOrder], beijingToday())).split('\r\n')
+    billIs([header, '`a line that is not a bill line', ...rest].join('\r\n'))
+    const { body } = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
+    expect(body.data.malformed).toEqual([{ line: 2, reason: 'the line has 1 values, expected 27' }])
+    expect(body.data.totals.bill).toEqual({ payments: 1, payment_fee: order.total_fee, refunds: 0, refund_fee: 0 })
+    const mine = body.data.discrepancies.filter((d: { out_trade_no: string }) => d.out_trade_no === order.out_trade_no)
+    expect(mine).toEqual([])
+  })
+
   it('reports a ledger payment of that day that is missing from the bill', async () => {
     shop()
     const order = await placeOrder()

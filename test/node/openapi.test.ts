@@ -69,7 +69,7 @@ describe('the OpenAPI document', () => {
 
   it('states each route’s error codes with the status errors.ts gives them', () => {
     const params = document.paths['/v1/pay/params'].post.responses
-    expect(Object.keys(params)).toEqual(['200', '400', '401', '405', '409', '413', '500', '502', '503', '504'])
+    expect(Object.keys(params)).toEqual(['200', '400', '401', '403', '405', '409', '413', '500', '502', '503', '504'])
     expect(params['409'].content['application/json'].schema.properties.error.properties.code.enum).toEqual([
       'OUT_TRADE_NO_USED',
       'ORDERPAID',

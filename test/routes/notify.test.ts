@@ -142,11 +142,7 @@ describe('anything else is refused with FAIL, changes nothing and relays nothing
     ],
     ['another mch_id', 'wrong_merchant', (order) => notification(order, { fields: { mch_id: '1900000109' } })],
     ['another appid', 'wrong_merchant', (order) => notification(order, { fields: { appid: 'wx0000000000000000' } })],
-    [
-      'result_code FAIL',
-      'not_success',
-      (order) => notification(order, { fields: { result_code: 'FAIL', err_code: 'X' } }),
-    ],
+    ['return_code FAIL', 'not_success', (order) => notification(order, { fields: { return_code: 'FAIL' } })],
     ['an unknown sign_type', 'bad_signature', (order) => notification(order, { fields: { sign_type: 'SHA1' } })],
     ['a non-integer amount', 'malformed', (order) => notification(order, { fields: { total_fee: '1.01' } })],
     ['garbage', 'unparsable', async () => 'this is not xml at all'],

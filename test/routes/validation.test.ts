@@ -1,9 +1,10 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { scopeOf } from '../../src/auth'
 import worker from '../../src/dev'
 import { jsapiOrder, orderNo, post } from '../support/api'
-import { TOKEN } from '../support/bindings'
+import { OPS_TOKEN, TOKEN } from '../support/bindings'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { captureLogs } from '../support/secrets'
 
@@ -19,6 +20,8 @@ function countUpstream(): string[] {
 
 describe('invalid fields get wxPayError.params naming the field and never reach WeChat', () => {
   const FEN = 'total_fee: must be a positive integer number of fen'
+  const BILL_SAFE =
+    'without a line break or a comma followed by a backtick (,`: they split the lines and values of WeChat’s daily bill)'
   it.each([
     ['total_fee', '12.5', FEN],
     ['total_fee', '0', FEN],
@@ -30,9 +33,12 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
     ['total_fee', '', 'total_fee: is required'],
     ['out_trade_no', 'a'.repeat(33), 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
     ['out_trade_no', 'order/1', 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
-    ['body', '商'.repeat(129), 'body: must be at most 128 characters'],
+    ['body', '商'.repeat(129), `body: must be at most 128 characters, ${BILL_SAFE}`],
+    ['body', 'T-shirt,`XL', `body: must be at most 128 characters, ${BILL_SAFE}`],
+    ['body', 'T-shirt\nXL', `body: must be at most 128 characters, ${BILL_SAFE}`],
     ['body', '', 'body: is required'],
-    ['attach', 'x'.repeat(128), 'attach: must be at most 127 characters'],
+    ['attach', 'x'.repeat(128), `attach: must be at most 127 characters, ${BILL_SAFE}`],
+    ['attach', 'a=1,`b=2', `attach: must be at most 127 characters, ${BILL_SAFE}`],
     ['openid', 'o'.repeat(129), "openid: must be the payer's openid (up to 128 of A-Z a-z 0-9 _ -)"],
     ['notify_url', 'ftp://shop.test/paid', 'notify_url: must be an http(s) URL of at most 256 characters'],
     [
@@ -61,6 +67,11 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
       spbill_create_ip: '2001:db8::1',
       attach: 'a'.repeat(127),
     })
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+  })
+
+  it('accepts commas and backticks in body and attach, apart', async () => {
+    const order = jsapiOrder({ body: 'T-shirt, XL `特价`', attach: '{"size":"XL","tags":"a,b"}`,' })
     expect((await post('/v1/pay/params', order)).status).toBe(200)
   })
 
@@ -103,7 +114,10 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
 
 describe('errors are JSON, whatever goes wrong', () => {
   it('unknown route → 404 wxPayError.notFound', async () => {
-    const response = await exports.default.fetch(`${SERVICE}/v1/pay/transfer`, { method: 'POST' })
+    const response = await exports.default.fetch(`${SERVICE}/v1/pay/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
     expect(response.status).toBe(404)
     expect(await response.json()).toEqual({
       error: { code: 'wxPayError.notFound', message: 'no route for POST /v1/pay/transfer' },
@@ -122,7 +136,7 @@ describe('errors are JSON, whatever goes wrong', () => {
     '/v1/pay/notify/refund',
   ])('GET %s → 405 wxPayError.methodNotAllowed', async (path) => {
     const response = await exports.default.fetch(`${SERVICE}${path}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
+      headers: { authorization: `Bearer ${scopeOf(path) === 'ops' ? OPS_TOKEN : TOKEN}` },
     })
     expect(response.status).toBe(405)
     expect(await response.json()).toEqual({

@@ -1,8 +1,9 @@
 /** Calling the service as a shop's backend does: form posts with a bearer token, JSON back. */
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
+import { scopeOf } from '../../src/auth'
 import worker from '../../src/dev'
-import { TOKEN } from './bindings'
+import { OPS_TOKEN, TOKEN } from './bindings'
 import { SERVICE } from './net'
 import { documentedReply, expectDocumented } from './openapi'
 
@@ -10,6 +11,7 @@ import { documentedReply, expectDocumented } from './openapi'
 export type Reply = { status: number; body: any; headers: Headers }
 
 export type PostOptions = {
+  /** Default: a token of the scope the path needs (OPS_TOKEN for the ops routes, else TOKEN). */
   token?: string | null
   json?: boolean
   headers?: Record<string, string>
@@ -22,7 +24,7 @@ export async function post(
   fields: Record<string, string | number>,
   options: PostOptions = {},
 ): Promise<Reply> {
-  const { token = TOKEN, json = false } = options
+  const { token = scopeOf(path) === 'ops' ? OPS_TOKEN : TOKEN, json = false } = options
   const headers: Record<string, string> = { ...options.headers }
   if (token !== null) headers.authorization = `Bearer ${token}`
   let body: string

@@ -12,6 +12,7 @@ export const TEST_BINDINGS = {
   WXPAY_TIMEOUT_MS: '3000',
   RELAY_TIMEOUT_MS: '3000',
   API_TOKENS: 'test-token-old,test-token-new',
+  OPS_TOKENS: 'test-ops-token-old,test-ops-token-new',
   NOTIFY_SECRET: 'test-notify-secret-0123456789',
   WXPAY_SANDBOX: 'on',
   SANDBOX_NOTIFY_SCHEDULE: '0.05,0.05,0.05',
@@ -22,3 +23,5 @@ export const TEST_BINDINGS = {
 } as const
 
 export const TOKEN = 'test-token-new'
+/** An OPS_TOKENS token: redeliver and reconciliation. */
+export const OPS_TOKEN = 'test-ops-token-new'

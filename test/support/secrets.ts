@@ -1,14 +1,17 @@
 /**
  * Secrets never leave the service: every console line and every response body the Worker produces
- * while a test file runs is captured, and the file fails if WXPAY_API_KEY, NOTIFY_SECRET or an
- * API token appears in any of them.
+ * while a test file runs is captured, and the file fails if WXPAY_API_KEY, NOTIFY_SECRET or a
+ * token of API_TOKENS or OPS_TOKENS appears in any of them.
  */
 import { env, exports } from 'cloudflare:workers'
 import { afterAll, expect, onTestFinished } from 'vitest'
 
-const secrets = [env.WXPAY_API_KEY, env.NOTIFY_SECRET, ...String(env.API_TOKENS).split(',')].filter(
-  (value): value is string => typeof value === 'string' && value.length > 0,
-)
+const secrets = [
+  env.WXPAY_API_KEY,
+  env.NOTIFY_SECRET,
+  ...String(env.API_TOKENS).split(','),
+  ...String(env.OPS_TOKENS).split(','),
+].filter((value): value is string => typeof value === 'string' && value.length > 0)
 
 const seen: string[] = []
 let echo = true
