@@ -3,14 +3,14 @@
  * The bench Worker of `bench/reconcile.mjs`: the service's reconciliation Workflows and its
  * OrderLedger, with WeChat's downloadbill answered in-process by a synthetic day. The bill is made
  * by the sandbox's own bill writer (src/sandbox/bill.ts) 1,000 orders at a time and streamed
- * gzipped, as WeChat sends it; the index keys are those the ledger writes (`indexKeys`).
+ * gzipped, as WeChat sends it; the index keys are those the ledger writes (`indexEntries`).
  *  - `POST /declare?day=&n=`: the day's bill lists orders 0…n−1 (`B<day>x<i>`, paid at 10:00).
  *  - `POST /seed?day=&from=&to=`: writes the `paid:` keys of those orders, as their ledgers would.
  *  - `POST /start?day=&id=`: creates the run; `POST /status?id=` its status;
  *    `POST /children?id=&n=`: the meters of its child instances.
  */
 import type { OrderRecord } from '../src/ledger/record'
-import { indexKeys } from '../src/ledger/snapshot'
+import { indexEntries } from '../src/ledger/snapshot'
 import { billRows, billText } from '../src/sandbox/bill'
 import { serviceFee, yuan } from '../src/sandbox/bill-text'
 import type { Order } from '../src/sandbox/orders'
@@ -114,7 +114,7 @@ export default {
             total_fee: fee(i),
             payment: { transaction_id: tx(day, i), time_end: `${day}100000` },
           } as OrderRecord
-          for (const entry of indexKeys(record))
+          for (const entry of indexEntries(record))
             writes.push(env.ORDERS.put(entry.key, '', { metadata: entry.metadata }))
         }
         await Promise.all(writes)

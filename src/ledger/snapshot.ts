@@ -8,7 +8,7 @@
  * |--------------------------------------------|----------------------------------------------------------|
  * | `order:<out_trade_no>`                     | the order record (JSON, schema v2) / {@link SnapshotMeta} |
  * | `paid:<yyyyMMdd>:<out_trade_no>`           | `""` / {@link PaidMeta}: paid that Beijing day (time_end) |
- * | `refunded:<yyyyMMdd>:<out_refund_no>`      | `""` / {@link RefundedMeta}: a refund WeChat accepted that day |
+ * | `refunded:<yyyyMMdd>:<out_refund_no>`      | `""` / {@link RefundedMeta}: a final refund WeChat accepted that day |
  * | `relay-failed:<yyyyMMdd>:<out_trade_no>`   | `""` / {@link RelayFailedMeta}: a relay's schedule was spent that day |
  * | `reconciliation:<yyyyMMdd>`                | the day's reconciliation report (JSON)                   |
  * | `reconciliation-run:<instance>:…`          | a run's work in progress (expires after 7 days)          |
@@ -18,7 +18,7 @@
  * written by earlier versions (`paid:` without metadata, `relay-failed:<out_trade_no>`) are read
  * from the ledger instead (README "Storage").
  */
-import type { OrderRecord } from './record'
+import { isFinalRefund, type OrderRecord } from './record'
 import { PAYMENT, refundKey } from './tasks'
 
 export const keys = {
@@ -92,8 +92,12 @@ export function failedRelays(record: OrderRecord): string[] {
 /** Some relay of the order is spent without a delivery. */
 export const relayFailed = (record: OrderRecord): boolean => failedRelays(record).length > 0
 
-/** The index keys `record` belongs under now, with their metadata. */
-export function indexKeys(record: OrderRecord): IndexEntry[] {
+/**
+ * The index keys `record` belongs under now, with their metadata. Each key's metadata is final when
+ * the key is first written (a payment's amount and transaction_id, a final refund), so a key is
+ * written once and deleted when the order leaves it.
+ */
+export function indexEntries(record: OrderRecord): IndexEntry[] {
   const out: IndexEntry[] = []
   const payment = record.payment
   const day = payment?.time_end.slice(0, 8)
@@ -104,10 +108,11 @@ export function indexKeys(record: OrderRecord): IndexEntry[] {
     })
   }
   for (const refund of record.refunds ?? []) {
-    // Only a refund WeChat accepted is in its bill; the day it was asked is the day it was accepted
-    // but for a request that straddles midnight, which the reconciliation then reads from the ledger.
+    // Only a final refund is indexed: one still in progress on the bill's day is read from its
+    // ledger, which asks WeChat. A refund is in the bill of the day WeChat accepted it, which is the
+    // day it was asked but for a request that straddles midnight (also read from its ledger then).
     const refundDay = beijingDay(refund.requested_at)
-    if (refund.refund_status === 'REQUESTING' || !refund.refund_id || !refundDay) continue
+    if (!isFinalRefund(refund.refund_status) || !refund.refund_id || !refundDay) continue
     out.push({
       key: keys.refunded(refundDay, refund.out_refund_no),
       metadata: {
@@ -125,29 +130,27 @@ export function indexKeys(record: OrderRecord): IndexEntry[] {
   }
   spent(PAYMENT, record)
   for (const refund of record.refunds ?? []) spent(refundKey(refund.out_refund_no), refund)
+  // The relays as first written: the reconciliation reads the ledger for the current ones.
   for (const [failedDay, relays] of failedOn) {
     out.push({ key: keys.relayFailed(failedDay, record.out_trade_no), metadata: { relays } })
   }
   return out
 }
 
-// `tasks.indexed` holds each key written with its metadata (`key\tjson`), so a key whose metadata
-// changed (a refund's state) is written again; entries from earlier versions are bare keys.
-const written = (entry: IndexEntry) => `${entry.key}\t${JSON.stringify(entry.metadata)}`
-const keyOf = (entry: string) => entry.split('\t', 1)[0] as string
+/** The index keys `record` belongs under now. */
+export const indexKeys = (record: OrderRecord): string[] => indexEntries(record).map((entry) => entry.key)
 
-/** Puts the index keys `record` needs (or whose metadata changed) and deletes those it left; returns what it wrote. */
-export async function syncIndexes(kv: KVNamespace, record: OrderRecord, before: readonly string[]): Promise<string[]> {
-  const wanted = indexKeys(record)
-  const now = wanted.map(written)
+/** Puts the index keys `record` needs and deletes those it left; returns the keys it is under now. */
+export async function syncIndexes(kv: KVNamespace, record: OrderRecord, written: readonly string[]): Promise<string[]> {
+  const wanted = indexEntries(record)
   const keep = new Set(wanted.map((entry) => entry.key))
   await Promise.all([
     ...wanted
-      .filter((entry) => !before.includes(written(entry)))
+      .filter((entry) => !written.includes(entry.key))
       .map((entry) => kv.put(entry.key, '', { metadata: entry.metadata })),
-    ...before.filter((entry) => !keep.has(keyOf(entry))).map((entry) => kv.delete(keyOf(entry))),
+    ...written.filter((key) => !keep.has(key)).map((key) => kv.delete(key)),
   ])
-  return now
+  return [...keep]
 }
 
 /** Writes the snapshot of `record`; the caller keeps to one write a second per key. */

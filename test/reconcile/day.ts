@@ -1,10 +1,10 @@
 /**
  * Synthetic bill days: orders as WeChat's bill lists them (made by the sandbox's own bill writer),
- * and the index keys a ledger writes for them (made by the ledger's own `indexKeys`).
+ * and the index keys a ledger writes for them (made by the ledger's own `indexEntries`).
  */
 import { env } from 'cloudflare:workers'
 import type { OrderRecord } from '../../src/ledger/record'
-import { indexKeys } from '../../src/ledger/snapshot'
+import { indexEntries } from '../../src/ledger/snapshot'
 import { billRows, billText } from '../../src/sandbox/bill'
 import type { Order } from '../../src/sandbox/orders'
 import { PRIMARY, passThrough, route } from '../support/net'
@@ -63,7 +63,7 @@ export async function seedIndex(day: string, orders: DayOrder[], { bare = false 
       total_fee: order.total_fee,
       payment: { transaction_id: order.transaction_id, time_end: `${day}100000` },
     } as OrderRecord
-    for (const entry of indexKeys(record)) {
+    for (const entry of indexEntries(record)) {
       await env.ORDERS.put(entry.key, '', bare ? {} : { metadata: entry.metadata })
     }
   }
