@@ -25,7 +25,7 @@ const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? '1000,10000,100000').split('
 export async function benchReconcile({ log }) {
   const script = await bundle()
   const runs = []
-  for (const kase of ['common', 'worst']) {
+  for (const kase of (process.env.BENCH_RECONCILE_CASES ?? 'common,worst').split(',')) {
     for (const n of SIZES) {
       if (kase === 'worst' && n === 100_000 && process.env.BENCH_WORST_100K !== '1') continue
       const run = await runDay(script, kase, n)
