@@ -34,9 +34,11 @@ function billIs(csv: string): void {
   )
 }
 
-const reconciliation = (fields: Record<string, string>) => post('/v1/pay/reconciliation', fields)
+// A run checks every difference of the day, other test files' orders among them: it is waited for.
+const reconciliation = (fields: Record<string, string>) =>
+  post('/v1/pay/reconciliation', fields, { env: { RECONCILIATION_WAIT_MS: '60000' } as Partial<Env> })
 
-describe('POST /v1/pay/reconciliation', () => {
+describe('POST /v1/pay/reconciliation', { timeout: 60_000 }, () => {
   // Every run logs its discrepancies (other tests' orders among them); the tests read the report.
   beforeEach(() => {
     captureLogs()

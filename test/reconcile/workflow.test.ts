@@ -33,7 +33,7 @@ async function report(day: string) {
   return (await env.ORDERS.get(`reconciliation:${day}`, 'json')) as any
 }
 
-describe('the reconciliation Workflow', () => {
+describe('the reconciliation Workflow', { timeout: 60_000 }, () => {
   beforeEach(() => {
     captureLogs()
   })
@@ -143,7 +143,7 @@ describe('the reconciliation Workflow', () => {
     const orders = dayOrders(day, 2)
     await seedIndex(day, orders)
     billIs(billOf(day, orders))
-    const running = await reconciliation({ bill_date: day }, { env: { RECONCILIATION_WAIT_MS: '1' } })
+    const running = await reconciliation({ bill_date: day }, { env: { RECONCILIATION_WAIT_MS: '1' } as Partial<Env> })
     expect(running.status).toBe(202)
     expect(running.body.data).toMatchObject({ run: `reconcile-${day}`, status: expect.any(String) })
     expect(running.body.data.progress.phase).toMatch(/^(download|check|done)$/)
