@@ -8,6 +8,8 @@
  *  3. bundle — gzip size of the production build, without the sandbox (bench/bundle.mjs)
  *  4. end to end — load under `wrangler dev` against the sandbox (bench/e2e.mjs)
  * Raw figures go to bench/.out/latest.json; the last line is the one-line summary.
+ * `npm run bench -- --params` runs only what the /v1/pay/params figures need (part 2, in memory):
+ * a short run while working on the request path.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -40,35 +42,42 @@ log(`load average at start: ${machine.loadAtStart.join(' ')} (figures move with 
 
 const parts = {}
 const errors = {}
-await part('codec', '1. XML codec (Node, ops/s)', () => benchCodec({ log }))
+const paramsOnly = process.argv.includes('--params')
+if (!paramsOnly) await part('codec', '1. XML codec (Node, ops/s)', () => benchCodec({ log }))
 await part('service', "2. The service's own cost per request (workerd, WeChat answered in-process)", () =>
-  benchService({ log, runId }),
+  benchService({ log, runId, paramsOnly }),
 )
-await part(
-  'bundle',
-  '3. Production bundle without the sandbox (wrangler deploy --dry-run, top-level config)',
-  async () => {
-    const size = await measureBundle()
-    log(
-      `index.js ${(size.rawBytes / 1024).toFixed(2)} KB, gzip level ${size.gzipLevel}: ${(size.gzipBytes / 1024).toFixed(2)} KB (goal ≤ ${BUNDLE_GOAL_BYTES / 1024} KB)`,
-    )
-    log(`wrangler: ${size.wranglerLine ?? '(no Total Upload line)'}`)
-    log(
-      `largest (bytes in the minified index.js): ${size.contributors
-        .slice(0, 8)
-        .map((c) => `${c.name} ${(c.bytes / 1024).toFixed(1)}K`)
-        .join(', ')}`,
-    )
-    const sandbox = size.contributors.filter((c) => c.name.includes('sandbox'))
-    log(`sandbox code in it: ${sandbox.length === 0 ? 'none' : sandbox.map((c) => c.name).join(', ')}`)
-    return size
-  },
-)
-await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
-await part('bill', '5. The daily bill read as a stream (Node, 100,000 rows)', async () =>
-  (await import('./bill.mjs')).benchBill({ log }),
-)
-await part('reconcile', '6. The daily reconciliation Workflow (workerd, synthetic days)', () => benchReconcile({ log }))
+if (!paramsOnly)
+  await part(
+    'bundle',
+    '3. Production bundle without the sandbox (wrangler deploy --dry-run, top-level config)',
+    async () => {
+      const size = await measureBundle()
+      log(
+        `index.js ${(size.rawBytes / 1024).toFixed(2)} KB, gzip level ${size.gzipLevel}: ${(size.gzipBytes / 1024).toFixed(2)} KB (goal ≤ ${BUNDLE_GOAL_BYTES / 1024} KB)`,
+      )
+      log(`wrangler: ${size.wranglerLine ?? '(no Total Upload line)'}`)
+      log(
+        `largest (bytes in the minified index.js): ${size.contributors
+          .slice(0, 8)
+          .map((c) => `${c.name} ${(c.bytes / 1024).toFixed(1)}K`)
+          .join(', ')}`,
+      )
+      const sandbox = size.contributors.filter((c) => c.name.includes('sandbox'))
+      log(`sandbox code in it: ${sandbox.length === 0 ? 'none' : sandbox.map((c) => c.name).join(', ')}`)
+      return size
+    },
+  )
+if (!paramsOnly)
+  await part('e2e', '4. End to end under wrangler dev (sandbox, localhost)', () => benchEndToEnd({ log, runId }))
+if (!paramsOnly)
+  await part('bill', '5. The daily bill read as a stream (Node, 100,000 rows)', async () =>
+    (await import('./bill.mjs')).benchBill({ log }),
+  )
+if (!paramsOnly)
+  await part('reconcile', '6. The daily reconciliation Workflow (workerd, synthetic days)', () =>
+    benchReconcile({ log }),
+  )
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
 const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)
@@ -82,6 +91,11 @@ const summary = {
   ledger_median_ms: fixed(ledger?.medianMs, 3),
   ledger_share: fixed(ledger?.share, 2),
   ledger_do_ms: fixed(ledger?.overheadMs, 3),
+  params_outside_ledger_ms: fixed(ledger?.routeMs, 3),
+  params_route_alone_ms: fixed(ledger?.routeAloneMs, 3),
+  params_cpu_ms: fixed(ledger?.cpu.paramsMs, 3),
+  params_outside_ledger_cpu_ms: fixed(ledger?.cpu.outsideLedgerMs, 3),
+  params_route_alone_cpu_ms: fixed(ledger?.cpu.routeAloneMs, 3),
   bundle_gzip_kb: fixed(parts.bundle && parts.bundle.gzipBytes / 1024, 2),
   bundle_raw_kb: fixed(parts.bundle && parts.bundle.rawBytes / 1024, 2),
   e2e_rps_c32: fixed(paramsC32?.rps, 1),
@@ -98,9 +112,9 @@ log(`load average at end: ${machine.loadAtEnd.join(' ')}`)
 const outDir = join(ROOT, 'bench', '.out')
 mkdirSync(outDir, { recursive: true })
 const report = { startedAt: startedAt.toISOString(), runId, machine, ...parts, errors, summary }
-writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+writeFileSync(join(outDir, paramsOnly ? 'params.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
 log(
-  `raw figures: bench/.out/latest.json${Object.keys(errors).length ? `; failed parts: ${Object.keys(errors).join(', ')}` : ''}`,
+  `raw figures: bench/.out/${paramsOnly ? 'params' : 'latest'}.json${Object.keys(errors).length ? `; failed parts: ${Object.keys(errors).join(', ')}` : ''}`,
 )
 log(
   `summary: ${Object.entries(summary)

@@ -38,7 +38,7 @@ export const BENCH_BINDINGS = {
 }
 
 // Each route's orders: queryOrder and notify use the orders /params placed, closeOrder those /unified placed;
-// the ledger part places orders of its own (a new order: a new Durable Object, as for /params).
+// the ledger part places orders of its own (a new order: a new Durable Object, as for /params), rpc too.
 const PLAN = [
   { route: 'params', orders: 'P' },
   { route: 'unified', orders: 'U' },
@@ -47,25 +47,45 @@ const PLAN = [
   { route: 'notify', orders: 'P' },
   { route: 'ledger', orders: 'L' },
   { route: 'unifiedorder', orders: 'L' },
-  { route: 'rpc', orders: 'L' },
+  { route: 'rpc', orders: 'G' },
+  { route: 'route', orders: 'R' },
 ]
+// `npm run bench -- --params`: only what the /v1/pay/params figures need, in memory.
+const PARAMS_ONLY = ['params', 'ledger', 'unifiedorder', 'rpc', 'route']
 const WARMUP = 60
 const TIMED = 400
+// Requests per route for the CPU-time figure, run in batches (one bench call each).
+const CPU_RUN = 1000
+const CPU_BATCH = 50
+const CPU_ROUTES = ['params', 'ledger', 'route']
 
 /** Runs part 2; prints a table and returns the raw figures. */
-export async function benchService({ log, runId }) {
+export async function benchService({ log, runId, paramsOnly = false }) {
   const figures = {}
-  for (const kv of ['memory', 'local']) {
+  const plan = paramsOnly ? PLAN.filter(({ route }) => PARAMS_ONLY.includes(route)) : PLAN
+  for (const kv of paramsOnly ? ['memory'] : ['memory', 'local']) {
     // memory: ORDERS and the ledgers' SQLite in memory; local: both in Miniflare's files on disk.
     const worker = await startBenchWorker({ bindings: BENCH_BINDINGS, ephemeral: kv === 'memory' })
     try {
       const ids = (set, letter, n) => Array.from({ length: n }, (_, i) => `${runId}${kv[0]}${set}${letter}${i}`)
-      for (const { route, orders } of PLAN) await runOne(worker.call, route, kv, ids('w', orders, WARMUP))
+      for (const { route, orders } of plan) await runOne(worker.call, route, kv, ids('w', orders, WARMUP))
       const results = []
-      for (const { route, orders } of PLAN) {
+      for (const { route, orders } of plan) {
         results.push({ route, ...(await runOne(worker.call, route, kv, ids('t', orders, TIMED))) })
       }
       figures[kv] = report(results, kv, log)
+      if (kv === 'memory' && worker.cpuMs) {
+        for (const { route, orders } of plan.filter(({ route }) => CPU_ROUTES.includes(route))) {
+          const row = figures[kv].find((r) => r.route === (PART_NAMES[route] ?? `/v1/pay/${route}`))
+          row.cpuMs = await cpuPerRequest(worker, route, kv, ids('c', orders, CPU_RUN))
+        }
+        log(
+          table([
+            ['workerd CPU time per request (ms; in memory)', 'cpu'],
+            ...figures[kv].filter((row) => row.cpuMs !== undefined).map((row) => [row.route, row.cpuMs.toFixed(3)]),
+          ]),
+        )
+      }
       if (worker.outbound.length > 0)
         throw new Error(`the service reached the network: ${worker.outbound.slice(0, 3).join(', ')}`)
       if (worker.problems.length > 0)
@@ -76,7 +96,7 @@ export async function benchService({ log, runId }) {
   }
   const params = figures.memory.find((row) => row.route === '/v1/pay/params')
   const ledger = ledgerShare(figures.memory)
-  const ledgerOnDisk = ledgerShare(figures.local)
+  const ledgerOnDisk = figures.local && ledgerShare(figures.local)
   log(
     `/v1/pay/params, service's own work: median ${params.medianMs.toFixed(3)} ms (goal ≤ 1 ms), p99 ${params.p99Ms.toFixed(3)} ms`,
   )
@@ -85,12 +105,20 @@ export async function benchService({ log, runId }) {
       ` (${(ledger.share * 100).toFixed(0)} % of the median); the Durable Object itself (RPC, start-up, storage,` +
       ` snapshot; ledger minus unifiedorder alone): ${ledger.overheadMs.toFixed(3)} ms, of which a bare RPC to a` +
       ` running ledger: ${ledger.rpcMs.toFixed(3)} ms; outside the ledger (auth,` +
-      ` validation, fingerprint, paySign, JSON): ${ledger.routeMs.toFixed(3)} ms`,
+      ` validation, fingerprint, paySign, JSON): ${ledger.routeMs.toFixed(3)} ms; timed alone (the route with a` +
+      ` ledger that answers at once): ${ledger.routeAloneMs.toFixed(3)} ms`,
   )
   log(
-    `  with Miniflare's on-disk KV and SQLite: the ledger ${ledgerOnDisk.medianMs.toFixed(3)} ms of` +
-      ` ${figures.local.find((row) => row.route === '/v1/pay/params').medianMs.toFixed(3)} ms`,
+    `  by workerd's CPU time (not stretched by a busy machine): /v1/pay/params ${ledger.cpu.paramsMs.toFixed(3)} ms,` +
+      ` the ledger ${ledger.cpu.ledgerMs.toFixed(3)} ms, outside it ${ledger.cpu.outsideLedgerMs.toFixed(3)} ms,` +
+      ` the route alone ${ledger.cpu.routeAloneMs.toFixed(3)} ms`,
   )
+  if (ledgerOnDisk) {
+    log(
+      `  with Miniflare's on-disk KV and SQLite: the ledger ${ledgerOnDisk.medianMs.toFixed(3)} ms of` +
+        ` ${figures.local.find((row) => row.route === '/v1/pay/params').medianMs.toFixed(3)} ms`,
+    )
+  }
   return {
     method: { warmup: WARMUP, timed: TIMED, bindings: redact(BENCH_BINDINGS) },
     memoryKv: figures.memory,
@@ -102,7 +130,7 @@ export async function benchService({ log, runId }) {
 
 /** Times each request of `route` from Node, each preceded by its baseline (the same request, `dry`). */
 async function runOne(call, route, kv, ids) {
-  await call(`/prepare?route=${route}&ids=${ids.join(',')}`)
+  await call(`/prepare?route=${route}&kv=${kv}&ids=${ids.join(',')}`)
   const rtt = []
   const baseline = []
   const isolate = []
@@ -119,11 +147,29 @@ async function runOne(call, route, kv, ids) {
 }
 
 /**
+ * The CPU time workerd spends on a request of `route`: its CPU clock over `ids.length` requests minus
+ * over as many baseline requests, per request. A busy machine stretches round trips, not CPU time.
+ */
+async function cpuPerRequest(worker, route, kv, ids) {
+  const batches = Array.from({ length: Math.ceil(ids.length / CPU_BATCH) }, (_, i) =>
+    ids.slice(i * CPU_BATCH, (i + 1) * CPU_BATCH).join(','),
+  )
+  for (const batch of batches) await worker.call(`/prepare?route=${route}&kv=${kv}&ids=${batch}`)
+  let start = worker.cpuMs()
+  for (const batch of batches) await worker.call(`/batch?route=${route}&kv=${kv}&ids=${batch}&dry`)
+  const baseline = worker.cpuMs() - start
+  start = worker.cpuMs()
+  for (const batch of batches) await worker.call(`/batch?route=${route}&kv=${kv}&ids=${batch}`)
+  return round((worker.cpuMs() - start - baseline) / ids.length)
+}
+
+/**
  * The ledger's share of `/v1/pay/params` from the medians of the same run (each a median of
  * round trip minus baseline, so the parts need not add up exactly).
  */
 function ledgerShare(rows) {
   const medianOf = (route) => rows.find((row) => row.route === route)?.medianMs ?? Number.NaN
+  const cpuOf = (route) => rows.find((row) => row.route === route)?.cpuMs ?? Number.NaN
   const total = medianOf('/v1/pay/params')
   const ledger = medianOf(PART_NAMES.ledger)
   const wechat = medianOf(PART_NAMES.unifiedorder)
@@ -136,6 +182,13 @@ function ledgerShare(rows) {
     overheadMs: round(Math.max(0, ledger - wechat)),
     rpcMs: rpc,
     routeMs: round(Math.max(0, total - ledger)),
+    routeAloneMs: medianOf(PART_NAMES.route),
+    cpu: {
+      paramsMs: cpuOf('/v1/pay/params'),
+      ledgerMs: cpuOf(PART_NAMES.ledger),
+      outsideLedgerMs: round(cpuOf('/v1/pay/params') - cpuOf(PART_NAMES.ledger)),
+      routeAloneMs: cpuOf(PART_NAMES.route),
+    },
   }
 }
 
@@ -144,6 +197,7 @@ const PART_NAMES = {
   ledger: 'params: ledger RPC place()',
   unifiedorder: 'params: unifiedorder alone',
   rpc: 'ledger RPC get(), warm',
+  route: 'params: outside the ledger',
 }
 
 function report(results, kv, log) {

@@ -10,8 +10,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { bearer } from './auth'
 import { describe, fail, PayError } from './errors'
-import { openapiDocument } from './openapi/document'
 import { admin } from './routes/admin'
+import { home } from './routes/home'
 import { notify } from './routes/notify'
 import { pay } from './routes/pay'
 import { refunds } from './routes/refund'
@@ -32,8 +32,15 @@ const PAY_ROUTES = [
 
 export const app = new Hono<{ Bindings: Env }>()
 
-// The API's OpenAPI 3.1 description: public, like any API reference.
-app.get('/openapi.json', (c) => c.json(openapiDocument()))
+app.route('/', home)
+
+// Before auth: any method but POST is 405 on every route, whoever asks (OPTIONS included).
+for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
+  app.use(path, async (c, next) => {
+    if (c.req.method !== 'POST') throw fail('methodNotAllowed', `${path} accepts POST only`)
+    await next()
+  })
+}
 
 // WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
 // other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
@@ -55,14 +62,9 @@ for (const path of PAY_ROUTES) {
     }),
   )
 }
-app.route('/v1/pay', pay)
-app.route('/v1/pay', refunds)
-app.route('/v1/pay', admin)
-for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
-  app.all(path, () => {
-    throw fail('methodNotAllowed', `${path} accepts POST only`)
-  })
-}
+const api = app.route('/v1/pay', pay).route('/v1/pay', refunds).route('/v1/pay', admin)
+/** The API's routes and their fields, for hono's typed client: `hc<AppType>('https://pay.example.com')`. */
+export type AppType = typeof api
 
 app.notFound((c) => {
   const { status, body } = describe({ kind: 'notFound', message: `no route for ${c.req.method} ${c.req.path}` })

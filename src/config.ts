@@ -68,6 +68,16 @@ const cache = new Map<string, Config>()
  * @throws {PayError} `config`, naming the first variable that is missing or invalid.
  */
 export function loadConfig(env: Env): Config {
+  // The runtime hands every request the same env object: known, it skips building the key.
+  const known = byEnv.get(env)
+  if (known) return known
+  const config = loadFresh(env)
+  byEnv.set(env, config)
+  return config
+}
+const byEnv = new WeakMap<Env, Config>()
+
+function loadFresh(env: Env): Config {
   const key = VARIABLES.map((name) => raw(env, name) ?? '').join('\u0000')
   const cached = cache.get(key)
   if (cached) return cached

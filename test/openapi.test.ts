@@ -26,7 +26,7 @@ describe('GET /openapi.json', () => {
     const reply = await call('/openapi.json')
     expect(reply.status).toBe(200)
     expect(reply.headers.get('content-type')).toContain('application/json')
-    expect(reply.body).toEqual(openapiDocument())
+    expect(reply.body).toEqual(openapiDocument({ server: SERVICE }))
     expect(reply.body.openapi).toBe('3.1.1')
   })
 })

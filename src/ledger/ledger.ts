@@ -8,35 +8,48 @@
  * `relaying` (one relay at a time per payment or refund). After each change the record's snapshot
  * goes to KV in the background — no caller waits on KV — at most once a second.
  *
- * This class opens the record and hands each call to its part: {@link Store} (the record, its
- * storage and snapshot), {@link Placement}, {@link Payments}, {@link RefundRequests},
- * {@link RefundChecks} and {@link Relays}; `alarm()` runs the tasks each part scheduled.
+ * This class opens the record and hands each call to its part: {@link Store} (the record and its
+ * tasks; every change goes through its one transition function), {@link Placement},
+ * {@link Payments}, {@link RefundRequests}, {@link RefundChecks}, {@link RefundSelfChecks} and
+ * {@link Relays}, which ask WeChat through {@link Upstream}; `alarm()` runs the tasks each part
+ * scheduled.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { errorName, log } from '../log'
 import type { RelayResult } from '../relay'
-import { type RefundQuery, refundQueryOf } from '../wechat/refund'
+import type { Payment } from '../wechat/payment'
+import type { RefundNotice } from '../wechat/refund'
 import type { Fields } from '../wechat/xml'
-import { log, name } from './log'
 import { Payments } from './payments'
 import { Placement } from './placement'
-import { isFinalRefund, type OrderRecord, type Payment } from './record'
-import { RefundChecks, type RefundNotice } from './refund-checks'
+import { isFinalRefund, type OrderRecord } from './record'
+import { RefundChecks } from './refund-checks'
 import { RefundRequests } from './refund-requests'
+import { RefundSelfChecks } from './refund-self-check'
 import { Relays } from './relays'
-import { failure, type Outcome, type PlaceRequest, type RefundAnswer, type RefundRequest, type Result } from './rpc'
+import type { Outcome, PlaceRequest, RefundAnswer, RefundRequest, Result } from './rpc'
 import { Store } from './store'
 import { dueTimes, PAYMENT, refundKey, schedules } from './tasks'
+import { Upstream } from './upstream'
 
 export type { Outcome, PlaceRequest, RefundAnswer, RefundRequest, Refusal, Result } from './rpc'
 
 export class OrderLedger extends DurableObject<Env> {
   // One of each per instance: the in-flight state they hold is shared by every call to this order.
-  private readonly store = new Store(this.ctx, this.env)
-  private readonly relays = new Relays(this.store)
-  private readonly placement = new Placement(this.store)
-  private readonly payments = new Payments(this.store, this.relays)
-  private readonly refundRequests = new RefundRequests(this.store)
-  private readonly refundChecks = new RefundChecks(this.store, this.relays)
+  private readonly upstream = new Upstream(this.env)
+  private readonly store = new Store(this.ctx, this.env, this.upstream)
+  private readonly relays = new Relays(this.store, this.upstream)
+  private readonly placement = new Placement(this.store, this.upstream)
+  private readonly payments = new Payments(this.store, this.upstream, this.relays)
+  private readonly refundRequests = new RefundRequests(this.store, this.upstream)
+  private readonly refundChecks = new RefundChecks(this.store, this.upstream, this.relays)
+  private readonly refundSelfChecks = new RefundSelfChecks(
+    this.store,
+    this.upstream,
+    this.relays,
+    this.refundChecks,
+    this.refundRequests,
+  )
 
   // ---- RPC: reading ----------------------------------------------------------------------------
 
@@ -79,7 +92,7 @@ export class OrderLedger extends DurableObject<Env> {
   async learnClosed(outTradeNo: string): Promise<Result<OrderRecord | null>> {
     const opened = await this.store.open(outTradeNo)
     if (!opened.ok || !opened.value) return opened
-    await this.store.update({ trade_state: 'CLOSED' })
+    await this.store.apply({ kind: 'state', trade_state: 'CLOSED' })
     return { ok: true, value: this.store.record ?? null }
   }
 
@@ -95,17 +108,14 @@ export class OrderLedger extends DurableObject<Env> {
     return this.relays.deliver(PAYMENT)
   }
 
-  /** What a verified refundquery reply says; refunds reaching a final state are relayed in the background. */
+  /**
+   * What a verified refundquery reply says, once matched to the order and the refunds held here;
+   * refunds reaching a final state are relayed in the background.
+   */
   async learnRefunds(outTradeNo: string, reply: Fields): Promise<Result<OrderRecord | null>> {
     const opened = await this.store.open(outTradeNo)
     if (!opened.ok || !opened.value) return opened
-    let query: RefundQuery
-    try {
-      query = refundQueryOf(reply)
-    } catch (err) {
-      return failure(err)
-    }
-    const mismatch = await this.refundChecks.reconcile(query, 'refundquery')
+    const mismatch = await this.refundChecks.reconcile(reply, {}, 'refundquery')
     if (mismatch) return { ok: false, failure: mismatch }
     for (const refund of this.store.record?.refunds ?? []) {
       if (isFinalRefund(refund.refund_status) && !refund.relayed_at)
@@ -160,22 +170,22 @@ export class OrderLedger extends DurableObject<Env> {
     const stored = await store.stored()
     if (!stored) return
     await store.load(stored.out_trade_no)
-    const config = store.config()
+    const config = this.upstream.config()
     const due = dueTimes(store.tasks, schedules(config))
     const horizon = Math.max(Date.now(), due[0]?.at ?? 0)
     for (const { due: task, at } of due) {
       if (at > horizon) break
       try {
-        if (task.task === 'snapshot') await store.flushSnapshot({ fromAlarm: true })
+        if (task.task === 'snapshot') await store.snapshots.flush({ fromAlarm: true })
         else if (task.task === 'relay') await this.relays.retry(task.key, config)
         else if (task.task === 'check') await this.payments.selfCheck(config)
-        else await this.refundChecks.check(task.outRefundNo, config)
+        else await this.refundSelfChecks.check(task.outRefundNo, config)
       } catch (err) {
         log('error', {
           event: 'ledger_task_failed',
           out_trade_no: stored.out_trade_no,
           task: task.task,
-          error: name(err),
+          error: errorName(err),
         })
       }
     }

@@ -1,95 +1,93 @@
 /**
  * @module
  * Learning that an order is paid (or closed, or refunded) from WeChat's signed word: a payment
- * notification, an orderquery reply, or the ledger's own self-check. A payment is reconciled with
- * the record, recorded once (the first transaction_id is the only one) and then relayed.
+ * notification, an orderquery reply, or the ledger's own self-check. Each reply is matched to the
+ * order first (orderReplyOf); a payment is then recorded once (the first transaction_id is the
+ * only one) and relayed.
  */
 import type { Config } from '../config'
-import { amount } from '../wechat/order'
-import { paymentOf } from '../wechat/payment'
+import { PayError } from '../errors'
+import { log } from '../log'
+import { amount, orderReplyOf } from '../wechat/order'
+import { readPayment } from '../wechat/payment'
 import type { Fields } from '../wechat/xml'
-import { checkError, log } from './log'
+import { checkError } from './check-error'
 import { isSettled, type OrderRecord, type Payment, tradeState } from './record'
 import type { Relays } from './relays'
 import type { Outcome, Result } from './rpc'
 import type { Store } from './store'
 import { PAYMENT, scheduleRelay } from './tasks'
+import type { Upstream } from './upstream'
 
 export class Payments {
   constructor(
     private readonly store: Store,
+    private readonly upstream: Upstream,
     private readonly relays: Relays,
   ) {}
 
-  /** What a verified orderquery reply says: a payment is accepted; any other state moves the record forward. */
+  /**
+   * What a verified orderquery reply says, once it is matched to the order: a payment is
+   * accepted; any other state moves the record forward.
+   */
   async learn(record: OrderRecord, reply: Fields, source: string): Promise<Result<void>> {
     const no = record.out_trade_no
-    const total = amount(reply.total_fee)
-    // An unpaid order may be reported without total_fee; one that carries it must match the record.
-    if (total !== undefined && total !== record.total_fee) {
-      log('error', { event: 'amount_mismatch', source, out_trade_no: no, reported: total, recorded: record.total_fee })
-      return {
-        ok: false,
-        failure: {
-          kind: 'upstream',
-          message: `WeChat reports total_fee ${total} for ${no}, the order was placed for ${record.total_fee}`,
-        },
-      }
+    let state: ReturnType<typeof tradeState>
+    try {
+      state = tradeState(orderReplyOf(reply, { out_trade_no: no, total_fee: record.total_fee }).trade_state)
+    } catch (err) {
+      if (!(err instanceof PayError)) throw err
+      const reported = amount(reply.total_fee)
+      log(
+        'error',
+        reply.out_trade_no === no && reported !== undefined && reported !== record.total_fee
+          ? { event: 'amount_mismatch', source, out_trade_no: no, reported, recorded: record.total_fee }
+          : { event: 'order_reply_mismatch', source, out_trade_no: no, error: err.message },
+      )
+      return { ok: false, failure: err.failure }
     }
-    const state = tradeState(reply.trade_state)
     if (state === 'SUCCESS' || state === 'REFUND') {
-      const found = paymentOf({ ...reply, trade_state: 'SUCCESS' })
+      const found = readPayment({ ...reply, trade_state: 'SUCCESS' })
       if (!found.ok) return { ok: false, failure: { kind: 'upstream', message: `${source}: ${found.reason}` } }
       const accepted = await this.accept(found.payment, source)
       if (!accepted.ok) return { ok: false, failure: { kind: 'upstream', message: accepted.message } }
-      if (state === 'REFUND') await this.store.update({ trade_state: 'REFUND' })
-      return { ok: true, value: undefined }
     }
-    if (state) await this.store.update({ trade_state: state })
+    if (state) await this.store.apply({ kind: 'state', trade_state: state })
     return { ok: true, value: undefined }
   }
 
   /** Reconciles a verified payment with the record and records it; the first transaction_id is the only one. */
   async accept(payment: Payment, source: string): Promise<Outcome> {
     const { store } = this
-    const record = store.record
     const no = payment.out_trade_no
-    if (!record) return { ok: false, reason: 'unknown_order', message: 'order unknown', detail: { out_trade_no: no } }
-    if (payment.total_fee !== record.total_fee) {
+    if (!store.record)
+      return { ok: false, reason: 'unknown_order', message: 'order unknown', detail: { out_trade_no: no } }
+    const recorded = store.record.total_fee
+    const applied = await store.apply({ kind: 'paid', payment }, (tasks) => {
+      // Stored with the payment itself: until the shop has it, a relay retry is always scheduled,
+      // and a paid order no longer checks itself.
+      if (!store.record?.relayed_at) scheduleRelay(tasks, PAYMENT)
+      delete tasks.check
+    })
+    if (!applied.ok) {
+      if (applied.refusal === 'transaction_mismatch') {
+        return {
+          ok: false,
+          reason: 'transaction_mismatch',
+          message: 'transaction_id does not match the order',
+          detail: { out_trade_no: no, source },
+        }
+      }
       return {
         ok: false,
         reason: 'amount_mismatch',
         message: 'total_fee does not match the order',
-        detail: { out_trade_no: no, source, notified: payment.total_fee, recorded: record.total_fee },
+        detail: { out_trade_no: no, source, notified: payment.total_fee, recorded },
       }
     }
-    if (record.transaction_id && record.transaction_id !== payment.transaction_id) {
-      return {
-        ok: false,
-        reason: 'transaction_mismatch',
-        message: 'transaction_id does not match the order',
-        detail: { out_trade_no: no, source },
-      }
-    }
-    const first = record.payment === undefined
-    if (first) {
-      // Stored with the payment itself: until the shop has it, a relay retry is always scheduled,
-      // and a paid order no longer checks itself.
-      if (!record.relayed_at) scheduleRelay(store.tasks, PAYMENT)
-      delete store.tasks.check
-    }
-    await store.update({
-      trade_state: 'SUCCESS',
-      transaction_id: payment.transaction_id,
-      time_end: payment.time_end,
-      cash_fee: payment.cash_fee,
-      bank_type: payment.bank_type,
-      openid: payment.openid || undefined,
-      payment,
-    })
-    if (first)
+    if (applied.changed)
       log('info', { event: 'payment_recorded', out_trade_no: no, source, transaction_id: payment.transaction_id })
-    return { ok: true, duplicate: !first }
+    return { ok: true, duplicate: !applied.changed }
   }
 
   /** The alarm's self-check: asks WeChat about an unsettled order and relays a payment it finds. */
@@ -105,7 +103,7 @@ export class Payments {
     const no = record.out_trade_no
     let found = 'error'
     try {
-      const reply = await store.client(config).call('/pay/orderquery', { out_trade_no: no })
+      const reply = await this.upstream.client(config).call('/pay/orderquery', { out_trade_no: no })
       found = reply.trade_state ?? 'no trade_state'
       const learned = await this.learn(record, reply, 'self_check')
       if (!learned.ok) found = `refused: ${learned.failure.message}`

@@ -8,6 +8,7 @@ import type { Fields } from '../wechat/xml'
 import { isPaid, isSettled, type OrderRecord } from './record'
 import { failure, type PlaceRequest, type Result, wechat } from './rpc'
 import type { Store } from './store'
+import type { Upstream } from './upstream'
 
 // A prepay_id is reused while it has more than this left.
 const REUSE_MARGIN_MS = 60_000
@@ -16,7 +17,10 @@ export class Placement {
   /** The unifiedorder call in flight, for this instance, and the fingerprint it was made for. */
   private placing: { fingerprint: string; done: Promise<Result<OrderRecord>> } | undefined
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly upstream: Upstream,
+  ) {}
 
   async place(existing: OrderRecord | null, request: PlaceRequest): Promise<Result<OrderRecord>> {
     const no = request.out_trade_no
@@ -47,7 +51,7 @@ export class Placement {
     const { store } = this
     let reply: Fields
     try {
-      reply = await store.client().call('/pay/unifiedorder', request.fields)
+      reply = await this.upstream.client().call('/pay/unifiedorder', request.fields)
     } catch (err) {
       return failure(err)
     }
@@ -69,23 +73,28 @@ export class Placement {
         `order ${current.out_trade_no} is ${paid ? 'already paid' : 'closed'}`,
       )
     }
-    if (current) {
-      // A re-placement after the prepay_id expired: only the prepay changes.
-      store.record = { ...current, ...placed, updated_at: now.toISOString() }
-    } else {
-      store.record = {
-        v: 2,
-        out_trade_no: request.out_trade_no,
-        ...request.record,
-        fingerprint,
-        trade_state: 'NOTPAY',
-        ...placed,
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      }
-      store.tasks.check = { since: now.getTime(), k: 0 }
-    }
-    await store.changed()
-    return { ok: true, value: store.record }
+    // A re-placement after the prepay_id expired changes only the prepay.
+    const applied = current
+      ? await store.apply({ kind: 'prepay', prepay: placed })
+      : await store.apply(
+          {
+            kind: 'placed',
+            record: {
+              v: 2,
+              out_trade_no: request.out_trade_no,
+              ...request.record,
+              fingerprint,
+              trade_state: 'NOTPAY',
+              ...placed,
+              created_at: now.toISOString(),
+              updated_at: now.toISOString(),
+            },
+          },
+          (tasks) => {
+            tasks.check = { since: now.getTime(), k: 0 }
+          },
+        )
+    if (!applied.ok) return { ok: false, failure: { kind: 'internal', message: applied.message } }
+    return { ok: true, value: applied.record }
   }
 }

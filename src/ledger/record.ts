@@ -1,10 +1,12 @@
 /**
  * @module
- * The order record the ledger keeps (schema v2), how a v1 record from KV is adopted, and the
- * forward-only merge: a state never goes back, a learned fact is never replaced, a delivered relay
- * stays delivered. A payment outranks a close (关单 ORDERPAID race, reference §5).
+ * The order record the ledger keeps (schema v2), how a v1 record from KV is adopted, and how far
+ * along an order and a refund are (their ranks; transition.ts moves them forward only).
  */
 import * as z from 'zod/mini'
+import { Payment } from '../wechat/payment'
+
+export { Payment }
 
 export const TRADE_STATES = [
   'NOTPAY',
@@ -20,7 +22,7 @@ export type TradeState = (typeof TRADE_STATES)[number]
 
 // How far along an order is: WeChat's signed word that money moved is the truth even if a close
 // raced it; a refund follows a payment.
-const RANK: Record<TradeState, number> = {
+export const TRADE_RANK: Record<TradeState, number> = {
   NOTPAY: 0,
   USERPAYING: 1,
   ACCEPT: 1,
@@ -32,31 +34,12 @@ const RANK: Record<TradeState, number> = {
 }
 
 /** Paid: the money moved (a later refund does not undo that). */
-export const isPaid = (state: TradeState) => RANK[state] >= RANK.SUCCESS
+export const isPaid = (state: TradeState) => TRADE_RANK[state] >= TRADE_RANK.SUCCESS
 /** Settled: nothing more will happen to the order's payment. */
-export const isSettled = (state: TradeState) => RANK[state] >= RANK.CLOSED
+export const isSettled = (state: TradeState) => TRADE_RANK[state] >= TRADE_RANK.CLOSED
 
 const optionalString = z.optional(z.string())
 const optionalInt = z.optional(z.int())
-
-const Coupon = z.object({ type: optionalString, id: optionalString, fee: optionalInt })
-
-/** The payment exactly as relayed to the shop (`{"type": "payment", "data": …}`). */
-export const Payment = z.object({
-  out_trade_no: z.string(),
-  transaction_id: z.string(),
-  trade_state: z.literal('SUCCESS'),
-  total_fee: z.int(),
-  cash_fee: z.int(),
-  fee_type: z.string(),
-  time_end: z.string(),
-  openid: z.string(),
-  trade_type: z.string(),
-  bank_type: z.string(),
-  attach: optionalString,
-  coupons: z.optional(z.array(Coupon)),
-})
-export type Payment = z.infer<typeof Payment>
 
 /** What was placed with WeChat; v1 records in KV have exactly these fields (README "Storage"). */
 const v1Fields = {
@@ -87,8 +70,16 @@ export const OrderRecordV1 = z.object({ v: z.literal(1), ...v1Fields })
 /** A refund's life here: REQUESTING until WeChat accepts it, then WeChat's own states (refunds §2.2). */
 export const REFUND_STATES = ['REQUESTING', 'PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE'] as const
 export type RefundState = (typeof REFUND_STATES)[number]
+/** How far along a refund is: every final state ranks the same, and the first one learned stays. */
+export const REFUND_RANK: Record<RefundState, number> = {
+  REQUESTING: 0,
+  PROCESSING: 1,
+  SUCCESS: 2,
+  REFUNDCLOSE: 2,
+  CHANGE: 2,
+}
 /** Final: WeChat will not change it again; the first final state learned is the only one. */
-export const isFinalRefund = (state: RefundState) => state !== 'REQUESTING' && state !== 'PROCESSING'
+export const isFinalRefund = (state: RefundState) => REFUND_RANK[state] === REFUND_RANK.SUCCESS
 
 /** How a relay to the shop went (a payment's, or a refund's). */
 const relayFields = {
@@ -129,11 +120,6 @@ export const OrderRecord = z.object({
 })
 export type OrderRecord = z.infer<typeof OrderRecord>
 
-/** Facts learned about an order; fields absent are not learned. */
-export type OrderUpdate = Partial<
-  Pick<OrderRecord, 'trade_state' | 'transaction_id' | 'time_end' | 'cash_fee' | 'bank_type' | 'openid' | 'payment'>
->
-
 /** A v1 record as the ledger keeps it: same facts; a recorded payment becomes the relay body. */
 export function adopt(v1: z.infer<typeof OrderRecordV1>, now: string): OrderRecord {
   const { v: _v, ...fields } = v1
@@ -154,27 +140,6 @@ export function adopt(v1: z.infer<typeof OrderRecordV1>, now: string): OrderReco
     }
   }
   return record
-}
-
-/** The forward-only merge of `update` into `current`; `null` when it adds nothing. */
-export function merge(current: OrderRecord, update: OrderUpdate, now: string): OrderRecord | null {
-  const next: OrderRecord = { ...current }
-  let changed = false
-  for (const [name, value] of Object.entries(update) as [keyof OrderUpdate, unknown][]) {
-    if (value === undefined) continue
-    if (name === 'trade_state') {
-      if (RANK[value as TradeState] > RANK[current.trade_state]) {
-        next.trade_state = value as TradeState
-        changed = true
-      }
-    } else if (current[name] === undefined) {
-      Object.assign(next, { [name]: value })
-      changed = true
-    }
-  }
-  if (!changed) return null
-  next.updated_at = now
-  return next
 }
 
 /** A state WeChat reported, if it is one this service knows. */

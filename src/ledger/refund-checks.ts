@@ -1,87 +1,77 @@
-/**
- * @module
- * Learning how refunds went from WeChat's signed word (refundquery): the stored refunds move
- * forward, refunds made elsewhere are recorded, and a refund reaching a final state is relayed.
- * A refund notification is unsigned, so it is only a hint that is confirmed this way first.
- */
-import type { Config } from '../config'
 import { type Failure, PayError } from '../errors'
-import { type RefundQuery, type RefundRecord, refundQueryOf } from '../wechat/refund'
-import { checkError, log, name } from './log'
-import { isFinalRefund, isPaid, type OrderRecord, type Refund } from './record'
-import { learnRefund } from './refunds'
+import { errorName, log } from '../log'
+import { type RefundNotice, refundQueryOf } from '../wechat/refund'
+import type { Fields } from '../wechat/xml'
+import { isFinalRefund, type OrderRecord } from './record'
 import type { Relays } from './relays'
 import type { Outcome } from './rpc'
 import type { Store } from './store'
 import { refundKey, scheduleRelay, startRefundCheck, stopRefundCheck } from './tasks'
-
-export type RefundNotice = { out_trade_no: string; out_refund_no: string; refund_status: string }
+import type { Upstream } from './upstream'
 
 export class RefundChecks {
   constructor(
     private readonly store: Store,
+    private readonly upstream: Upstream,
     private readonly relays: Relays,
   ) {}
 
-  /** Moves the stored refunds forward with a verified refundquery; an amount WeChat disagrees on is refused. */
-  async reconcile(query: RefundQuery, source: string): Promise<Failure | undefined> {
+  /**
+   * Moves the stored refunds forward with a verified refundquery reply, once it is matched to the
+   * order, to the refund asked about (if one was) and to the amounts held here.
+   */
+  async reconcile(reply: Fields, asked: { out_refund_no?: string }, source: string): Promise<Failure | undefined> {
     const { store } = this
     const record = store.record
     if (!record) return undefined
-    if (query.out_trade_no !== record.out_trade_no || query.total_fee !== record.total_fee) {
+    let reported: ReturnType<typeof refundQueryOf>['refunds']
+    try {
+      reported = refundQueryOf(reply, {
+        ...asked,
+        out_trade_no: record.out_trade_no,
+        total_fee: record.total_fee,
+        refunds: record.refunds ?? [],
+      }).refunds
+    } catch (err) {
+      if (!(err instanceof PayError)) throw err
       log('error', {
         event: 'refund_mismatch',
         source,
         out_trade_no: record.out_trade_no,
-        reason: 'order or total_fee',
+        ...mismatchOf(reply, record),
       })
-      return { kind: 'upstream', message: `refundquery reports another order or total_fee for ${record.out_trade_no}` }
+      return err.failure
     }
-    const now = new Date().toISOString()
-    let refunds = [...(record.refunds ?? [])]
-    for (const reported of query.refunds) {
-      const index = refunds.findIndex((refund) => refund.out_refund_no === reported.out_refund_no)
-      const known = refunds[index]
-      if (known && known.refund_fee !== reported.refund_fee) {
+    for (const refund of reported) {
+      const before = store.refund(refund.out_refund_no)
+      const wasFinal = before !== undefined && isFinalRefund(before.refund_status)
+      const final = isFinalRefund(refund.refund_status)
+      const applied = await store.apply({ kind: 'refundReported', reported: refund }, (tasks) => {
+        // A refund made elsewhere (the merchant platform) and still in progress checks itself too.
+        if (!before && !final) startRefundCheck(tasks, refund.out_refund_no)
+        if (final && !wasFinal) {
+          stopRefundCheck(tasks, refund.out_refund_no)
+          scheduleRelay(tasks, refundKey(refund.out_refund_no))
+        }
+      })
+      if (!applied.ok) {
         log('error', {
-          event: 'refund_mismatch',
+          event: 'refund_not_recorded',
           source,
           out_trade_no: record.out_trade_no,
-          out_refund_no: reported.out_refund_no,
-          reported: reported.refund_fee,
-          recorded: known.refund_fee,
+          out_refund_no: refund.out_refund_no,
+          refusal: applied.refusal,
         })
-        return {
-          kind: 'upstream',
-          message: `WeChat reports refund_fee ${reported.refund_fee} for ${reported.out_refund_no}, ${known.refund_fee} was asked`,
-        }
-      }
-      const learned = known ? learnRefund(known, reported, now) : foreignRefund(record, reported, now)
-      if (!learned) continue
-      refunds = known ? refunds.map((refund, i) => (i === index ? learned : refund)) : [...refunds, learned]
-      // A refund made elsewhere (the merchant platform) and still in progress checks itself too.
-      if (!known && !isFinalRefund(learned.refund_status)) startRefundCheck(store.tasks, learned.out_refund_no)
-      if (isFinalRefund(learned.refund_status) && !isFinalRefund(known?.refund_status ?? 'REQUESTING')) {
+      } else if (applied.changed && final && !wasFinal) {
         log('info', {
           event: 'refund_settled',
           source,
           out_trade_no: record.out_trade_no,
-          out_refund_no: learned.out_refund_no,
-          refund_status: learned.refund_status,
+          out_refund_no: refund.out_refund_no,
+          refund_status: refund.refund_status,
         })
-        stopRefundCheck(store.tasks, learned.out_refund_no)
-        scheduleRelay(store.tasks, refundKey(learned.out_refund_no))
       }
     }
-    if (JSON.stringify(refunds) === JSON.stringify(record.refunds ?? [])) return undefined
-    const refundedAny = refunds.some((refund) => refund.refund_status === 'SUCCESS')
-    store.record = {
-      ...record,
-      refunds,
-      ...(refundedAny && isPaid(record.trade_state) && { trade_state: 'REFUND' as const }),
-      updated_at: now,
-    }
-    await store.changed()
     return undefined
   }
 
@@ -93,15 +83,16 @@ export class RefundChecks {
     const { store } = this
     const detail = { out_trade_no: notice.out_trade_no, out_refund_no: notice.out_refund_no }
     if (!record) return { ok: false, reason: 'unknown_order', message: 'order unknown', detail }
-    const known = record.refunds?.find((refund) => refund.out_refund_no === notice.out_refund_no)
+    const known = store.refund(notice.out_refund_no)
     if (!known) return { ok: false, reason: 'unknown_refund', message: 'refund unknown', detail }
     if (!isFinalRefund(known.refund_status)) {
       try {
-        const reply = await store.client().call('/pay/refundquery', { out_refund_no: notice.out_refund_no })
-        const mismatch = await this.reconcile(refundQueryOf(reply), 'refund_notification')
+        const asked = { out_refund_no: notice.out_refund_no }
+        const reply = await this.upstream.client().call('/pay/refundquery', asked)
+        const mismatch = await this.reconcile(reply, asked, 'refund_notification')
         if (mismatch) return { ok: false, reason: 'amount_mismatch', message: mismatch.message, detail }
       } catch (err) {
-        const error = err instanceof PayError ? err.message : name(err)
+        const error = err instanceof PayError ? err.message : errorName(err)
         return {
           ok: false,
           reason: 'not_confirmed',
@@ -121,51 +112,16 @@ export class RefundChecks {
     }
     return this.relays.deliver(refundKey(notice.out_refund_no))
   }
-
-  /** The alarm's refund self-check: asks WeChat about a refund not yet final, and relays it once it is. */
-  async check(outRefundNo: string, config: Config): Promise<void> {
-    const { store } = this
-    const task = store.tasks.refunds?.[outRefundNo]
-    const refund = store.refund(outRefundNo)
-    if (!task || !refund || isFinalRefund(refund.refund_status)) {
-      stopRefundCheck(store.tasks, outRefundNo)
-      return
-    }
-    let found = 'error'
-    try {
-      const reply = await store.client(config).call('/pay/refundquery', { out_refund_no: outRefundNo })
-      const mismatch = await this.reconcile(refundQueryOf(reply), 'self_check')
-      found = mismatch ? `refused: ${mismatch.message}` : (store.refund(outRefundNo)?.refund_status ?? 'none')
-    } catch (err) {
-      found = checkError(err)
-    }
-    const settled = isFinalRefund(store.refund(outRefundNo)?.refund_status ?? 'REQUESTING')
-    if (settled) await this.relays.deliver(refundKey(outRefundNo))
-    const next = { ...task, k: task.k + 1 }
-    if (settled || next.k >= config.refundCheckSchedule.length) stopRefundCheck(store.tasks, outRefundNo)
-    else store.tasks.refunds = { ...store.tasks.refunds, [outRefundNo]: next }
-    log('info', {
-      event: 'refund_check',
-      out_trade_no: store.record?.out_trade_no,
-      out_refund_no: outRefundNo,
-      check: task.k + 1,
-      found,
-    })
-  }
 }
 
-/** A refund WeChat reports that was not asked for here (e.g. made on the merchant platform). */
-function foreignRefund(record: OrderRecord, reported: RefundRecord, now: string): Refund {
-  return {
-    out_refund_no: reported.out_refund_no,
-    refund_fee: reported.refund_fee,
-    notify_url: record.notify_url,
-    fingerprint: 'reported-by-wechat',
-    refund_status: reported.refund_status,
-    refund_id: reported.refund_id,
-    ...(reported.success_time !== undefined && { success_time: reported.success_time }),
-    ...(reported.refund_recv_accout !== undefined && { refund_recv_accout: reported.refund_recv_accout }),
-    requested_at: now,
-    updated_at: now,
-  }
+/** What a refund_mismatch line says: the refund whose amount differs, when that is what differs. */
+function mismatchOf(reply: Fields, record: OrderRecord): Record<string, string | number> {
+  try {
+    for (const reported of refundQueryOf(reply, {}).refunds) {
+      const known = record.refunds?.find((refund) => refund.out_refund_no === reported.out_refund_no)
+      if (known && known.refund_fee !== reported.refund_fee)
+        return { out_refund_no: known.out_refund_no, reported: reported.refund_fee, recorded: known.refund_fee }
+    }
+  } catch {}
+  return { reason: 'order, total_fee or refund' }
 }

@@ -5,21 +5,27 @@
  * identical request arriving while WeChat is asked shares that call.
  */
 import { type Failure, PayError } from '../errors'
-import { amount } from '../wechat/order'
-import { RETRYABLE_REFUND_ERRORS, refundFields } from '../wechat/refund'
-import type { Fields } from '../wechat/xml'
-import { log, name } from './log'
+import { errorName, log } from '../log'
+import { RETRYABLE_REFUND_ERRORS, type RefundReceipt, refundFields, refundReceiptOf } from '../wechat/refund'
 import type { OrderRecord, Refund } from './record'
-import { refuseNewRefund } from './refunds'
 import { type RefundAnswer, type RefundRequest, type Result, wechat } from './rpc'
 import type { Store } from './store'
 import { startRefundCheck, stopRefundCheck } from './tasks'
+import type { Upstream } from './upstream'
 
 export class RefundRequests {
   /** The refund call to WeChat in flight per out_refund_no, for this instance. */
   private readonly refunding = new Map<string, Promise<Result<RefundAnswer>>>()
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly upstream: Upstream,
+  ) {}
+
+  /** WeChat is being asked for this refund now (by this instance). */
+  asking(outRefundNo: string): boolean {
+    return this.refunding.has(outRefundNo)
+  }
 
   async request(record: OrderRecord, request: RefundRequest): Promise<Result<RefundAnswer>> {
     const { store } = this
@@ -33,26 +39,10 @@ export class RefundRequests {
       if (inFlight) return inFlight
       if (existing.refund_status !== 'REQUESTING') return { ok: true, value: answer(record, existing) }
       // Asked before, and WeChat's answer never arrived: asking again with the same out_refund_no is safe.
-    } else {
-      const refused = refuseNewRefund(record, request.refund_fee)
-      if (refused) return { ok: false, failure: refused }
-      const now = new Date().toISOString()
-      const refund: Refund = {
-        out_refund_no: request.out_refund_no,
-        refund_fee: request.refund_fee,
-        ...(request.refund_desc !== undefined && { refund_desc: request.refund_desc }),
-        notify_url: notifyUrl,
-        fingerprint,
-        refund_status: 'REQUESTING',
-        requested_at: now,
-        updated_at: now,
-      }
-      store.record = { ...record, refunds: [...(record.refunds ?? []), refund], updated_at: now }
-      startRefundCheck(store.tasks, refund.out_refund_no)
     }
     // In flight from here on, before anything is awaited: an identical request joins this one.
-    const stored = existing ? Promise.resolve() : store.changed()
-    const done = stored.then(() => this.ask(request))
+    const stored = existing ? Promise.resolve(undefined) : this.hold(record, request, notifyUrl, fingerprint)
+    const done = stored.then((refused) => (refused ? refused : this.ask(request)))
     this.refunding.set(request.out_refund_no, done)
     try {
       return await done
@@ -61,82 +51,106 @@ export class RefundRequests {
     }
   }
 
+  /** Stores the new refund as REQUESTING, holding its money, with its self-check; or says why not. */
+  private async hold(
+    _record: OrderRecord,
+    request: RefundRequest,
+    notifyUrl: string,
+    fingerprint: string,
+  ): Promise<Result<never> | undefined> {
+    const now = new Date().toISOString()
+    const refund: Refund = {
+      out_refund_no: request.out_refund_no,
+      refund_fee: request.refund_fee,
+      ...(request.refund_desc !== undefined && { refund_desc: request.refund_desc }),
+      notify_url: notifyUrl,
+      fingerprint,
+      refund_status: 'REQUESTING',
+      requested_at: now,
+      updated_at: now,
+    }
+    const applied = await this.store.apply({ kind: 'refundRequested', refund }, (tasks) =>
+      startRefundCheck(tasks, refund.out_refund_no),
+    )
+    if (applied.ok) return undefined
+    const kind = applied.refusal === 'not_paid' ? 'notPaid' : 'refundTooLarge'
+    return { ok: false, failure: { kind, message: applied.message } }
+  }
+
   private async ask(request: RefundRequest): Promise<Result<RefundAnswer>> {
     const { store } = this
     const record = store.record as OrderRecord
     const refund = store.refund(request.out_refund_no) as Refund
-    let reply: Fields
+    const asked = {
+      out_trade_no: record.out_trade_no,
+      out_refund_no: refund.out_refund_no,
+      total_fee: record.total_fee,
+      refund_fee: refund.refund_fee,
+    }
+    let receipt: RefundReceipt
     try {
       const fields = refundFields({
-        out_trade_no: record.out_trade_no,
-        out_refund_no: refund.out_refund_no,
-        total_fee: record.total_fee,
-        refund_fee: refund.refund_fee,
+        ...asked,
         ...(refund.refund_desc !== undefined && { refund_desc: refund.refund_desc }),
         notify_url: request.wechat_notify_url,
       })
-      reply = await store.client().call('/secapi/pay/refund', fields)
+      receipt = refundReceiptOf(await this.upstream.client().call('/secapi/pay/refund', fields), asked)
     } catch (err) {
-      // Anything unexpected is treated like a lost answer: the refund stays held, safe to ask again.
-      const f: Failure =
-        err instanceof PayError ? err.failure : { kind: 'internal', message: `internal error (${name(err)})` }
-      // Unknown whether WeChat took it (no answer, or "try again"): the refund stays held and
-      // asking again with the same out_refund_no is safe. Any other answer is a no for good.
-      const unknown =
-        f.kind === 'upstream' ||
-        f.kind === 'timeout' ||
-        f.kind === 'internal' ||
-        (f.kind === 'wechat' && RETRYABLE_REFUND_ERRORS.has(f.errCode))
-      if (!unknown) await this.drop(refund.out_refund_no)
-      log('warn', {
-        event: 'refund_not_accepted',
-        out_trade_no: record.out_trade_no,
-        out_refund_no: refund.out_refund_no,
-        kind: f.kind,
-        held: unknown,
-        error: f.message,
-      })
-      const hint = ' — the refund is held: retry with the same out_refund_no'
-      return { ok: false, failure: unknown ? { ...f, message: `${f.message}${hint}` } : f }
+      return this.notAccepted(refund, err)
     }
-    const refundId = reply.refund_id
-    const refundFee = amount(reply.refund_fee)
-    if (!refundId || reply.out_refund_no !== refund.out_refund_no || refundFee !== refund.refund_fee) {
-      log('error', {
-        event: 'refund_mismatch',
-        source: 'refund',
-        out_trade_no: record.out_trade_no,
-        out_refund_no: refund.out_refund_no,
-      })
-      return {
-        ok: false,
-        failure: { kind: 'upstream', message: 'the refund reply does not match the refund asked for' },
-      }
-    }
-    store.replaceRefund(refund.out_refund_no, (current) => ({
-      ...current,
-      refund_id: refundId,
-      refund_status: current.refund_status === 'REQUESTING' ? 'PROCESSING' : current.refund_status,
-      updated_at: new Date().toISOString(),
-    }))
-    await store.changed()
+    // A final state learned while WeChat was asked (its notification, a query) stays: this only
+    // takes REQUESTING to PROCESSING and sets refund_id once.
+    await store.apply({ kind: 'refundAccepted', out_refund_no: refund.out_refund_no, refund_id: receipt.refund_id })
     log('info', {
       event: 'refund_requested',
       out_trade_no: record.out_trade_no,
       out_refund_no: refund.out_refund_no,
       refund_fee: refund.refund_fee,
     })
-    return { ok: true, value: answer(store.record as OrderRecord, store.refund(refund.out_refund_no) as Refund) }
+    return this.current(refund.out_refund_no) ?? { ok: false, failure: { kind: 'internal', message: 'refund lost' } }
   }
 
-  /** WeChat said no for good: the refund is forgotten and its money no longer held. */
-  private async drop(outRefundNo: string): Promise<void> {
+  /**
+   * WeChat did not take the refund, or its answer is unknown. Unknown (no answer, "try again", a
+   * reply that does not match the refund asked for): the refund stays held and asking again with
+   * the same out_refund_no is safe. Any other answer is a no for good, and the refund is dropped —
+   * but only while it is still REQUESTING: whatever WeChat's signed word said meanwhile wins.
+   */
+  private async notAccepted(refund: Refund, err: unknown): Promise<Result<RefundAnswer>> {
     const { store } = this
-    const record = store.record as OrderRecord
-    const refunds = (record.refunds ?? []).filter((r) => r.out_refund_no !== outRefundNo)
-    store.record = { ...record, refunds, updated_at: new Date().toISOString() }
-    stopRefundCheck(store.tasks, outRefundNo)
-    await store.changed()
+    const no = store.record?.out_trade_no
+    const f: Failure =
+      err instanceof PayError ? err.failure : { kind: 'internal', message: `internal error (${errorName(err)})` }
+    const unknown =
+      f.kind === 'upstream' ||
+      f.kind === 'timeout' ||
+      f.kind === 'internal' ||
+      (f.kind === 'wechat' && RETRYABLE_REFUND_ERRORS.has(f.errCode))
+    const dropped = unknown
+      ? undefined
+      : await store.apply({ kind: 'refundDropped', out_refund_no: refund.out_refund_no }, (tasks) =>
+          stopRefundCheck(tasks, refund.out_refund_no),
+        )
+    log('warn', {
+      event: 'refund_not_accepted',
+      out_trade_no: no,
+      out_refund_no: refund.out_refund_no,
+      kind: f.kind,
+      held: unknown,
+      error: f.message,
+      ...(dropped && !dropped.ok && { kept: dropped.message }),
+    })
+    // The refund moved on while WeChat was asked: that is the answer.
+    if (dropped && !dropped.ok) return this.current(refund.out_refund_no) ?? { ok: false, failure: f }
+    const hint = ' — the refund is held: retry with the same out_refund_no'
+    return { ok: false, failure: unknown ? { ...f, message: `${f.message}${hint}` } : f }
+  }
+
+  /** The refund as it stands now, as /v1/pay/refund answers it. */
+  private current(outRefundNo: string): Result<RefundAnswer> | undefined {
+    const record = this.store.record
+    const refund = this.store.refund(outRefundNo)
+    return record && refund ? { ok: true, value: answer(record, refund) } : undefined
   }
 }
 

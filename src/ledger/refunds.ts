@@ -1,12 +1,11 @@
 /**
  * @module
  * The refund rules the ledger applies, as pure functions of the record: what a new refund may
- * take (never more than was paid, counting every refund not closed — in flight too), whether an
- * out_refund_no is asked again the same way, and how WeChat's word moves a refund forward.
+ * take (never more than was paid, counting every refund not closed — in flight too), and the
+ * refund as the shop receives it.
  */
 import type { Failure } from '../errors'
-import type { RefundRecord } from '../wechat/refund'
-import { isFinalRefund, type OrderRecord, type Refund, type RefundState } from './record'
+import type { OrderRecord, Refund } from './record'
 
 /** WeChat's limit on refunds per order (refunds reference §1.3). */
 export const MAX_REFUNDS = 50
@@ -32,25 +31,6 @@ export function refuseNewRefund(record: OrderRecord, fee: number): Failure | und
     }
   }
   return undefined
-}
-
-const RANK: Record<RefundState, number> = { REQUESTING: 0, PROCESSING: 1, SUCCESS: 2, REFUNDCLOSE: 2, CHANGE: 2 }
-
-/**
- * What WeChat reported about a refund, applied forward only: a state never goes back, the first
- * final state is the only one, a learned fact is never replaced. `null` when nothing changes.
- */
-export function learnRefund(refund: Refund, reported: RefundRecord, now: string): Refund | null {
-  const next: Refund = { ...refund }
-  if (RANK[reported.refund_status] > RANK[refund.refund_status] && !isFinalRefund(refund.refund_status)) {
-    next.refund_status = reported.refund_status
-  }
-  next.refund_id ??= reported.refund_id
-  next.success_time ??= reported.success_time
-  next.refund_recv_accout ??= reported.refund_recv_accout
-  if (JSON.stringify(next) === JSON.stringify(refund)) return null
-  next.updated_at = now
-  return next
 }
 
 /** The refund as the shop receives it: `{"type": "refund", "data": …}`. */

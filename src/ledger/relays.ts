@@ -5,13 +5,14 @@
  * outcome); every failure schedules a retry, and a spent schedule marks the relay as failed.
  */
 import type { Config } from '../config'
+import { log } from '../log'
 import { type RelayEvent, type RelayResult, relay } from '../relay'
-import { log } from './log'
 import { isFinalRefund, type OrderRecord, type Refund } from './record'
 import { refundEvent } from './refunds'
 import { type Outcome, type Result, wechat } from './rpc'
 import type { Store } from './store'
-import { PAYMENT, refundKey, refundNoOf, scheduleRelay } from './tasks'
+import { endRelay, PAYMENT, refundKey, refundNoOf, scheduleRelay } from './tasks'
+import type { Upstream } from './upstream'
 
 type Target = { url: string; event: RelayEvent; state: Refund | OrderRecord }
 
@@ -19,7 +20,10 @@ export class Relays {
   /** The relay in flight per key (`payment` or `refund:<out_refund_no>`), for this instance. */
   private readonly relaying = new Map<string, Promise<Outcome>>()
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly upstream: Upstream,
+  ) {}
 
   /**
    * Relays the payment or a refund unless the shop has it (or `again`); never two relays in flight
@@ -71,33 +75,48 @@ export class Relays {
     }
   }
 
-  /** The alarm's relay retry; when the schedule is spent, the relay is marked failed for good. */
+  /**
+   * The alarm's relay retry. The task ends when the relay is delivered — now, or already (a
+   * redelivery or a notification got there first) — and when its schedule is spent, which marks
+   * the relay failed for good.
+   */
   async retry(key: string, config: Config): Promise<void> {
     const { store } = this
     const task = store.tasks.relays?.[key]
     if (!task) return
     const outcome = await this.deliver(key)
     const no = store.record?.out_trade_no
-    log('info', { event: 'relay_retry', out_trade_no: no, relay: key, attempt: task.k + 1, delivered: outcome.ok })
-    if (outcome.ok || !store.tasks.relays?.[key]) return
-    const next = { ...task, k: task.k + 1 }
-    store.tasks.relays = { ...store.tasks.relays, [key]: next }
-    if (next.k < config.relayRetrySchedule.length) return
-    delete store.tasks.relays[key]
-    const now = new Date().toISOString()
-    let error: string | undefined
-    if (key === PAYMENT) {
-      const record = store.record as OrderRecord
-      store.record = { ...record, relay_failed_at: now, updated_at: now }
-      error = record.relay_error
-    } else {
-      store.replaceRefund(refundNoOf(key), (refund) => {
-        error = refund.relay_error
-        return { ...refund, relay_failed_at: now, updated_at: now }
-      })
+    log('info', {
+      event: 'relay_retry',
+      out_trade_no: no,
+      relay: key,
+      attempt: task.k + 1,
+      delivered: outcome.ok,
+      ...(outcome.ok && outcome.duplicate && { already: true }),
+    })
+    if (!store.tasks.relays?.[key]) return
+    if (outcome.ok) {
+      endRelay(store.tasks, key)
+      await store.persist()
+      return
     }
-    log('error', { event: 'relay_schedule_spent', out_trade_no: no, relay: key, attempts: next.k, error })
-    await store.changed()
+    const next = { ...task, k: task.k + 1 }
+    if (next.k < config.relayRetrySchedule.length) {
+      store.tasks.relays = { ...store.tasks.relays, [key]: next }
+      await store.persist()
+      return
+    }
+    const state = key === PAYMENT ? store.record : store.refund(refundNoOf(key))
+    await store.apply({ kind: 'relaySpent', relay: key }, (tasks) => endRelay(tasks, key))
+    endRelay(store.tasks, key)
+    await store.persist()
+    log('error', {
+      event: 'relay_schedule_spent',
+      out_trade_no: no,
+      relay: key,
+      attempts: next.k,
+      error: state?.relay_error,
+    })
   }
 
   private target(key: string): Target | undefined {
@@ -116,28 +135,26 @@ export class Relays {
   private async relayOnce(key: string): Promise<Outcome> {
     const { store } = this
     const target = this.target(key) as Target
-    const config = store.config()
+    const config = this.upstream.config()
     const result = await relay(target.url, target.event, {
       secrets: config.notifySecrets,
       timeoutMs: config.relayTimeoutMs,
     })
-    const now = new Date().toISOString()
-    const change = (state: { relayed_at?: string; relay_failures?: number }) =>
-      result.delivered
-        ? { relayed_at: state.relayed_at ?? now }
-        : { relay_failures: (state.relay_failures ?? 0) + 1, relay_error: result.reason }
-    if (key === PAYMENT) {
-      const record = store.record as OrderRecord
-      store.record = { ...record, ...change(record), updated_at: now }
-    } else {
-      store.replaceRefund(refundNoOf(key), (refund) => ({ ...refund, ...change(refund), updated_at: now }))
-    }
     if (result.delivered) {
-      if (store.tasks.relays) delete store.tasks.relays[key]
+      await store.apply({ kind: 'relayed', relay: key }, (tasks) => endRelay(tasks, key))
+      // Delivered before (a redelivery): there is nothing left to retry either.
+      if (store.tasks.relays?.[key]) {
+        endRelay(store.tasks, key)
+        await store.persist()
+      }
     } else {
-      scheduleRelay(store.tasks, key)
+      // A failed redelivery of what the shop already has schedules nothing: no retry could advance
+      // (the shop is told, and may ask again). Anything else is retried on the schedule.
+      const delivered = target.state.relayed_at !== undefined
+      await store.apply({ kind: 'relayFailed', relay: key, error: result.reason }, (tasks) => {
+        if (!delivered) scheduleRelay(tasks, key)
+      })
     }
-    await store.changed()
     if (result.delivered) return { ok: true, duplicate: false, status: result.status }
     return {
       ok: false,

@@ -9,14 +9,19 @@ import type { Config } from '../config'
 export type Tasks = {
   /** When the coalesced KV snapshot is due (ms). */
   snapshot?: number
+  /** Failed snapshot writes in a row (the next one backs off accordingly). */
+  snapshotFailures?: number
   /** Relay retry schedules, per relay (`payment` or `refund:<out_refund_no>`): offsets count from `since`; `k` is the next retry's index. */
   relays?: Record<string, { since: number; k: number }>
   /** The self-check schedule (offsets from placement); `k` is the next check's index. */
   check?: { since: number; k: number }
   /** The KV index keys the order's snapshot is listed under (see snapshot.ts). */
   indexed?: string[]
-  /** The refund self-check schedule, per out_refund_no (offsets from the refund's request). */
-  refunds?: Record<string, { since: number; k: number }>
+  /**
+   * The refund self-check schedule, per out_refund_no (offsets from the refund's request);
+   * `missing` counts the checks WeChat answered REFUNDNOTEXIST.
+   */
+  refunds?: Record<string, { since: number; k: number; missing?: number }>
 }
 
 export type Schedules = { relay: readonly number[]; check: readonly number[]; refund: readonly number[] }
@@ -62,6 +67,11 @@ export function scheduleRelay(tasks: Tasks, key: string): void {
   const relays = { ...tasks.relays }
   relays[key] ??= { since: Date.now(), k: 0 }
   tasks.relays = relays
+}
+
+/** Ends a relay's retry schedule (delivered, or spent). */
+export function endRelay(tasks: Tasks, key: string): void {
+  if (tasks.relays) delete tasks.relays[key]
 }
 
 /** Starts a refund's self-check schedule, counted from now. */

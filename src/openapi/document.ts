@@ -15,10 +15,14 @@ const XML_REPLY = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_ms
 
 let cached: Json | undefined
 
-/** The document (built once per isolate). */
-export function openapiDocument(): Json {
+/**
+ * The document (built once per isolate); with `server`, the service's public origin as its one
+ * `servers` entry, so generated clients and the reference page call the service where it runs.
+ * @example openapiDocument({ server: 'https://pay.example.com' })
+ */
+export function openapiDocument(options: { server?: string } = {}): Json {
   cached ??= build()
-  return cached
+  return options.server ? { ...cached, servers: [{ url: options.server }] } : cached
 }
 
 /** JSON Schema (2020-12, the dialect of OpenAPI 3.1) for one side of a zod schema. */

@@ -23,16 +23,20 @@ export function previousBeijingDay(now: number): string {
 
 /** Creates the run `id` of `day`, or joins it if it exists (restarting it if it failed). */
 export async function startRun(env: Env, day: string, id = runId(day)): Promise<WorkflowInstance> {
+  return (await openRun(env, day, id)).instance
+}
+
+async function openRun(env: Env, day: string, id: string) {
   // createBatch answers an existing id as a per-instance error (create throws it, and the runtime logs that).
   const made = await env.RECONCILIATION.createBatch({ instances: [{ id, params: { day } satisfies RunParams }] })
   const created = made.created[0]
-  if (created) return created
+  if (created) return { instance: created, done: false }
   const refused = made.errors.find((error) => !/already.exists/i.test(error.message))
   if (refused) throw new Error(`could not start the reconciliation ${id}: ${refused.message}`)
   const instance = await env.RECONCILIATION.get(id)
   const { status } = await instance.status()
   if (status === 'errored' || status === 'terminated') await instance.restart()
-  return instance
+  return { instance, done: status === 'complete' }
 }
 
 export type Answer =
@@ -46,8 +50,14 @@ export type Answer =
 export async function reconciliation(env: Env, day: string, refresh: boolean): Promise<Answer> {
   const kept = await env.ORDERS.get<Report>(keys.reconciliation(day), 'json')
   if (kept && !refresh) return { done: true, report: kept }
-  const id = kept ? runId(day, runNumber(kept.run ?? runId(day)) + 1) : runId(day)
-  const instance = await startRun(env, day, id)
+  // The run after the kept report's; one that already ended (its report since replaced) is passed over.
+  let n = kept ? runNumber(kept.run ?? runId(day)) + 1 : 1
+  let id = runId(day, n)
+  let { instance, done } = await openRun(env, day, id)
+  for (let tries = 0; done && tries < 20; tries++) {
+    id = runId(day, ++n)
+    ;({ instance, done } = await openRun(env, day, id))
+  }
   const until = Date.now() + loadConfig(env).reconciliationWaitMs
   for (;;) {
     const { status } = await instance.status()

@@ -9,13 +9,20 @@ import { fail } from '../errors'
 /** Field name → value (a string, an array for a repeated field, or whatever JSON held). */
 export type RawFields = Record<string, unknown>
 
+/** How the body was sent: the validator behind this reader takes JSON as `json`, the others as `form`. */
+export type BodyKind = 'json' | 'form' | 'multipart'
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 const NOT_UTF8 = 'request body: is not valid UTF-8 (send every field as UTF-8)'
 const UNPARSABLE = 'request body could not be parsed: send form fields or a JSON object'
+// curl -d sends a JSON body as a form, whose one field is then named `{"body":…`: say so.
+const looksLikeJson = (text: string) => /^\s*\{/.test(text)
+const jsonHint = (came: string) =>
+  `request body: looks like JSON but came ${came}; send it with Content-Type: application/json`
 
 /** The request's fields; throws `params` for a media type, a charset or bytes it cannot take. */
-export async function readFields(request: Request): Promise<RawFields> {
+export async function readFields(request: Request): Promise<{ kind: BodyKind; fields: RawFields }> {
   const [type = '', ...parameters] = (request.headers.get('content-type') ?? '').split(';').map((part) => part.trim())
   const kind = /^application\/json$/i.test(type)
     ? 'json'
@@ -24,7 +31,11 @@ export async function readFields(request: Request): Promise<RawFields> {
       : /^multipart\/form-data$/i.test(type)
         ? 'multipart'
         : undefined
-  if (!kind) throw fail('params', 'send the fields as application/x-www-form-urlencoded (or application/json)')
+  if (!kind) {
+    const came = type ? `as ${type.slice(0, 64)}` : 'with no Content-Type'
+    if (looksLikeJson(await request.text().catch(() => ''))) throw fail('params', jsonHint(came))
+    throw fail('params', `send the fields as application/x-www-form-urlencoded (or application/json), not ${came}`)
+  }
   const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.slice(8)
   if (charset !== undefined && !/^"?utf-?8"?$/i.test(charset)) {
     throw fail('params', `request body: Content-Type declares charset=${charset.slice(0, 32)}; send UTF-8`)
@@ -36,8 +47,11 @@ export async function readFields(request: Request): Promise<RawFields> {
   } catch {
     throw fail('params', NOT_UTF8)
   }
-  if (kind === 'json') return parseJson(text)
-  if (kind === 'form') return parseForm(text)
+  if (kind === 'json') return { kind, fields: parseJson(text) }
+  if (kind === 'form') {
+    if (looksLikeJson(text)) throw fail('params', jsonHint(`as ${type} (what curl -d sends)`))
+    return { kind, fields: parseForm(text) }
+  }
   const form = await new Response(bytes, {
     headers: { 'content-type': type + parameters.map((p) => `;${p}`).join('') },
   })
@@ -45,7 +59,7 @@ export async function readFields(request: Request): Promise<RawFields> {
     .catch(() => {
       throw fail('params', UNPARSABLE)
     })
-  return collect(form.entries())
+  return { kind, fields: collect(form.entries()) }
 }
 
 /** JSON numbers keep the text they were written as, so `1e2` or `101.0` is not silently `100` or `101`. */

@@ -83,15 +83,24 @@ z.globalRegistry.add(expiry, {
   pattern: '^[0-9]{14}$',
 })
 
+// v2 types amounts as Int without a bound (reference §3.1); 15 digits keep every amount an exact
+// JavaScript number (below 2^53) and are far above any real order.
+const MAX_FEN_DIGITS = 15
+const fen = () =>
+  z.pipe(
+    text({
+      pattern: new RegExp(`^[1-9][0-9]{0,${MAX_FEN_DIGITS - 1}}$`),
+      message: `must be a positive integer number of fen, at most ${MAX_FEN_DIGITS} digits (${'9'.repeat(MAX_FEN_DIGITS)})`,
+    }),
+    z.transform(Number),
+  )
+
 export const rules = {
   out_trade_no: text({
     pattern: /^[A-Za-z0-9_\-|*]{1,32}$/,
     message: 'must be 1–32 characters of A-Z a-z 0-9 _ - | *',
   }),
-  total_fee: z.pipe(
-    text({ pattern: /^[1-9][0-9]{0,14}$/, message: 'must be a positive integer number of fen' }),
-    z.transform(Number),
-  ),
+  total_fee: fen(),
   body: text({ maxLength: 128, test: fitsBill, message: `must be at most 128 characters, ${BILL_SAFE}` }),
   spbill_create_ip: text({ test: isIp, message: 'must be an IPv4 or IPv6 address' }),
   notify_url: text({
@@ -124,10 +133,7 @@ export const rules = {
     pattern: /^[A-Za-z0-9_\-|*@]{1,64}$/,
     message: 'must be 1–64 characters of A-Z a-z 0-9 _ - | * @',
   }),
-  refund_fee: z.pipe(
-    text({ pattern: /^[1-9][0-9]{0,14}$/, message: 'must be a positive integer number of fen' }),
-    z.transform(Number),
-  ),
+  refund_fee: fen(),
   refund_desc: text({ maxLength: 80, message: 'must be at most 80 characters' }),
   bill_date: text({
     pattern: /^\d{8}$/,

@@ -13,7 +13,7 @@ import { Hono } from 'hono'
 import { loadConfig } from '../config'
 import { PayError } from '../errors'
 import { ledgerOf } from '../ledger/stub'
-import { paymentOf } from '../wechat/payment'
+import { readPayment } from '../wechat/payment'
 import { type RefundNotice, refundNoticeOf } from '../wechat/refund'
 import { decryptRefundNotice, RefundNoticeError } from '../wechat/refund-notify'
 import { verify } from '../wechat/sign'
@@ -108,7 +108,7 @@ async function handle(request: Request, env: Env): Promise<void> {
   // A failed payment is news, not a payment: understood, so WeChat must not resend it for 24 h.
   if (fields.result_code === 'FAIL') return logFailed('payment', fields)
   if (fields.result_code !== 'SUCCESS') throw new Rejected('not_success', { result_code: fields.result_code })
-  const found = paymentOf(fields)
+  const found = readPayment(fields)
   if (!found.ok) throw new Rejected('malformed', { out_trade_no: fields.out_trade_no, error: found.reason })
   const { payment } = found
   const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment)

@@ -4,11 +4,11 @@
  */
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
-import { fail, PayError, wechatError } from '../errors'
+import { PayError, wechatError } from '../errors'
 import { isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { type Client, createClient, randomNonce as nonce } from '../wechat/client'
-import { toOrderView } from '../wechat/order'
+import { orderReplyOf, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
 import type { Fields } from '../wechat/xml'
 import { input } from './input'
@@ -19,7 +19,13 @@ type Env = { Bindings: globalThis.Env }
 
 function deps(c: { env: globalThis.Env; req: { url: string } }) {
   const config = loadConfig(c.env)
-  return { config, env: c.env, wechat: createClient({ config }), origin: new URL(c.req.url).origin }
+  return { config, env: c.env, wechat: createClient({ config }), origin: originOf(c.req.url) }
+}
+
+/** A request URL's origin without parsing it again: Request.url is serialized, with a path, and no credentials. */
+function originOf(url: string): string {
+  const end = url.indexOf('/', url.indexOf('//') + 2)
+  return end < 0 ? url : url.slice(0, end)
 }
 
 const seconds = () => String(Math.floor(Date.now() / 1000))
@@ -96,7 +102,7 @@ export const pay = new Hono<Env>()
     }
     try {
       // closeorder takes out_trade_no only (reference §5); transaction_id is accepted and not sent.
-      await wechat.call('/pay/closeorder', { out_trade_no })
+      await naming(out_trade_no, wechat.call('/pay/closeorder', { out_trade_no }))
     } catch (err) {
       // Paid while the shop decided to close (reference §5 race): learn the payment, say so.
       if (err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'ORDERPAID') {
@@ -118,10 +124,25 @@ export const pay = new Hono<Env>()
 
 /** orderquery, checked to be about the order asked for. */
 async function orderQuery(wechat: Client, outTradeNo: string, transactionId?: string): Promise<Fields> {
-  const reply = await wechat.call(
-    '/pay/orderquery',
-    transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
+  const reply = await naming(
+    outTradeNo,
+    wechat.call(
+      '/pay/orderquery',
+      transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
+    ),
   )
-  if (reply.out_trade_no !== outTradeNo) throw fail('upstream', 'the orderquery reply is for another order')
-  return reply
+  return orderReplyOf(reply, { out_trade_no: outTradeNo, ...(transactionId && { transaction_id: transactionId }) })
+    .fields
+}
+
+/** WeChat's ORDERNOTEXIST says only 订单不存在: name the order in front of its text. */
+async function naming<T>(outTradeNo: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    if (err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'ORDERNOTEXIST') {
+      throw wechatError('ORDERNOTEXIST', `order ${outTradeNo} does not exist at WeChat: ${err.failure.message}`)
+    }
+    throw err
+  }
 }

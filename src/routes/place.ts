@@ -23,21 +23,18 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
   const { notify_url: shopNotifyUrl, total_fee, ...rest } = input
   const serviceNotifyUrl = `${config.publicUrl ?? origin}/v1/pay/notify`
   refuseOwnOrigin(shopNotifyUrl, [origin, config.publicUrl], config.sandbox)
-  const shopFields: Record<string, string> = {
-    ...(Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Record<string, string>),
-    total_fee: String(total_fee),
-  }
+  const shopFields: Record<string, string> = {}
+  for (const [name, value] of Object.entries(rest)) if (value !== undefined) shopFields[name] = value
+  shopFields.total_fee = String(total_fee)
   if (input.trade_type === 'NATIVE') shopFields.product_id ??= input.out_trade_no
   const merchant = { appid: config.appid, mch_id: config.mchId, sign_type: config.signType }
   const request: PlaceRequest = {
     out_trade_no: input.out_trade_no,
     // WeChat notifies this service, which verifies and relays to the shop's notify_url.
     fields: { ...shopFields, notify_url: serviceNotifyUrl },
-    fingerprints: [
-      await fingerprintOf({ ...shopFields, ...merchant }, shopNotifyUrl),
-      // Records from before 0.2 hashed the service's own notify_url in too.
-      await fingerprintOf({ ...shopFields, ...merchant, notify_url: serviceNotifyUrl }, shopNotifyUrl),
-    ],
+    // Records from before 0.2 hashed the service's own notify_url in too: the ledger matches either,
+    // so a re-placement of an adopted v1 order is recognised and never reaches WeChat a second time.
+    fingerprints: await fingerprintsOf({ ...shopFields, ...merchant }, shopNotifyUrl, serviceNotifyUrl),
     record: {
       trade_type: input.trade_type,
       body: input.body,
@@ -83,13 +80,24 @@ function portOf(url: URL): string {
   return url.port || (url.protocol === 'https:' ? '443' : '80')
 }
 
-/** SHA-256 over every field sent to unifiedorder but nonce_str, sign and time_start, plus the shop's notify_url. */
-async function fingerprintOf(fields: Record<string, string>, shopNotifyUrl: string): Promise<string> {
-  const canonical = Object.keys(fields)
-    .filter((name) => !['nonce_str', 'sign', 'time_start'].includes(name))
-    .sort()
-    .map((name) => `${name}=${fields[name]}`)
-    .concat(`shop_notify_url=${shopNotifyUrl}`)
-    .join('\n')
-  return sha256Hex(canonical)
+/**
+ * SHA-256 over every field sent to unifiedorder but nonce_str, sign and time_start, plus the shop's
+ * notify_url; then the same with the service's notify_url among the fields (the form before 0.2).
+ * One sorted list serves both, and both digests run at once.
+ */
+async function fingerprintsOf(
+  fields: Record<string, string>,
+  shopNotifyUrl: string,
+  serviceNotifyUrl: string,
+): Promise<string[]> {
+  const lines: string[] = []
+  for (const name of Object.keys(fields).sort()) {
+    if (name !== 'nonce_str' && name !== 'sign' && name !== 'time_start') lines.push(`${name}=${fields[name]}`)
+  }
+  const tail = `\nshop_notify_url=${shopNotifyUrl}`
+  const current = lines.join('\n') + tail
+  // notify_url's place in the sorted list: the shop's fields never include it (the route takes it apart).
+  const at = lines.findIndex((line) => line > 'notify_url=')
+  lines.splice(at < 0 ? lines.length : at, 0, `notify_url=${serviceNotifyUrl}`)
+  return Promise.all([sha256Hex(current), sha256Hex(lines.join('\n') + tail)])
 }

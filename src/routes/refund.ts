@@ -6,7 +6,6 @@
  */
 import { Hono } from 'hono'
 import { loadConfig } from '../config'
-import { fail } from '../errors'
 import { claimRefundNumber } from '../ledger/refund-number'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { createClient } from '../wechat/client'
@@ -35,10 +34,10 @@ export const refunds = new Hono<{ Bindings: Env }>()
     // refundquery takes one id; out_refund_no names a single refund, out_trade_no all of the order's.
     const ids: Record<string, string> = out_refund_no ? { out_refund_no } : { out_trade_no: out_trade_no as string }
     const reply = await createClient({ config: loadConfig(c.env) }).call('/pay/refundquery', ids)
-    const query = refundQueryOf(reply)
-    if (out_trade_no && query.out_trade_no !== out_trade_no) {
-      throw fail('upstream', `refund ${out_refund_no} belongs to order ${query.out_trade_no}, not ${out_trade_no}`)
-    }
+    const query = refundQueryOf(reply, {
+      ...(out_trade_no !== undefined && { out_trade_no }),
+      ...(out_refund_no !== undefined && { out_refund_no }),
+    })
     unwrap(await ledgerOf(c.env, query.out_trade_no).learnRefunds(query.out_trade_no, { ...reply }))
     return c.json({
       data: {

@@ -12,6 +12,7 @@
  */
 import type { Config } from '../config'
 import { fail, PayError } from '../errors'
+import { log } from '../log'
 import { openBillAnswer } from './bill-answer'
 import { sign, verify } from './sign'
 import { decode, encode, type Fields, XmlError } from './xml'
@@ -169,7 +170,7 @@ export function createClient(options: ClientOptions): Client {
         if (!(err instanceof TransportError)) throw err
         lastError = err
         allTimedOut &&= err.timedOut
-        log({ event: 'wechat_transport_failure', path, base, reason: err.message })
+        log('warn', { event: 'wechat_transport_failure', path, base, reason: err.message })
       }
     }
     if (allTimedOut)
@@ -221,7 +222,7 @@ async function checkReply(reply: Fields, config: Config, path: string): Promise<
     throw fail('upstream', `return_code ${reply.return_code || 'missing'}: ${reply.return_msg || 'no return_msg'}`)
   }
   if (!(await verify(reply, config.apiKey, config.signType))) {
-    log({ event: 'wechat_reply_rejected', path, reason: 'signature does not verify' })
+    log('warn', { event: 'wechat_reply_rejected', path, reason: 'signature does not verify' })
     throw fail('upstream', `the reply to ${path} failed signature verification`)
   }
   if (reply.appid !== config.appid || reply.mch_id !== config.mchId) {
@@ -237,8 +238,4 @@ async function checkReply(reply: Fields, config: Config, path: string): Promise<
 /** A fresh 32-character nonce_str. */
 export function randomNonce(): string {
   return crypto.randomUUID().replaceAll('-', '')
-}
-
-function log(entry: Record<string, string>): void {
-  console.warn(JSON.stringify(entry))
 }

@@ -5,28 +5,40 @@
  * dropped (v2 does not sign them, so they carry nothing). A verified message still has to carry
  * sane values: CNY, cash_fee within total_fee, and — when it states one — trade_state SUCCESS.
  */
-import { amount, type Coupon, toOrderView } from './order'
+import * as z from 'zod/mini'
+import { amount, toOrderView } from './order'
 import type { Fields } from './xml'
 
-export type Payment = {
-  out_trade_no: string
-  transaction_id: string
-  trade_state: 'SUCCESS'
-  total_fee: number
-  cash_fee: number
-  fee_type: string
-  time_end: string
-  openid: string
-  trade_type: string
-  bank_type: string
-  attach?: string
-  coupons?: Coupon[]
-}
+const optionalString = z.optional(z.string())
+
+export const Coupon = z.object({ type: optionalString, id: optionalString, fee: z.optional(z.int()) })
+export type Coupon = z.infer<typeof Coupon>
+
+/** The payment exactly as relayed to the shop (`{"type": "payment", "data": …}`) and as the ledger keeps it. */
+export const Payment = z.object({
+  out_trade_no: z.string(),
+  transaction_id: z.string(),
+  trade_state: z.literal('SUCCESS'),
+  total_fee: z.int(),
+  cash_fee: z.int(),
+  fee_type: z.string(),
+  time_end: z.string(),
+  openid: z.string(),
+  trade_type: z.string(),
+  bank_type: z.string(),
+  attach: optionalString,
+  coupons: z.optional(z.array(Coupon)),
+})
+export type Payment = z.infer<typeof Payment>
 
 /** The payment, or why the message does not describe one this service accepts. */
-export type PaymentOf = { ok: true; payment: Payment } | { ok: false; reason: string }
+export type ReadPayment = { ok: true; payment: Payment } | { ok: false; reason: string }
 
-export function paymentOf(message: Fields): PaymentOf {
+/**
+ * Reads the payment a verified message reports.
+ * @example readPayment(fields) // { ok: true, payment: { out_trade_no: '…', total_fee: 101, … } }
+ */
+export function readPayment(message: Fields): ReadPayment {
   const fields: Record<string, string> = {}
   for (const [name, value] of Object.entries(message)) if (value !== '') fields[name] = value
   const { out_trade_no, transaction_id, time_end } = fields

@@ -31,22 +31,22 @@ const IDS = ['out_refund_no', 'refund_id', 'out_trade_no', 'transaction_id'] as 
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const encoder = new TextEncoder()
-const keys = new Map<string, Promise<CryptoKey>>()
+const noticeKeys = new Map<string, Promise<CryptoKey>>()
 
 /**
  * The AES key for an APIv2 key: MD5 as 32 lower-case hex characters, taken as their ASCII bytes.
  * @example noticeKey('K3yFor7estOnlyNotARealMerchant01') // AES-256 key of 'ee0874f511145df02490356a2ca5b480'
  */
 export function noticeKey(apiKey: string): Promise<CryptoKey> {
-  let key = keys.get(apiKey)
+  let key = noticeKeys.get(apiKey)
   if (key === undefined) {
     key = crypto.subtle.digest('MD5', encoder.encode(apiKey)).then((digest) => {
       let hex = ''
       for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0')
       return aesKey(encoder.encode(hex))
     })
-    if (keys.size >= 4) keys.clear()
-    keys.set(apiKey, key)
+    if (noticeKeys.size >= 4) noticeKeys.clear()
+    noticeKeys.set(apiKey, key)
   }
   return key
 }

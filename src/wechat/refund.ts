@@ -25,7 +25,8 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number]
 /** out_refund_no: 1–64 of `0-9 A-Z a-z _ - | * @` (§1.1). */
 export const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/
 
-export type RefundRequest = {
+/** The 申请退款 parameters (§1.1). */
+export type RefundParams = {
   out_trade_no: string
   out_refund_no: string
   /** The order's total in fen: WeChat requires the original total (§1.1). */
@@ -41,7 +42,7 @@ export type RefundRequest = {
  * @example refundFields({ out_trade_no: 'O1', out_refund_no: 'R1', total_fee: 101, refund_fee: 30, notify_url })
  * @throws {PayError} `params` for an amount that is not 1 ≤ refund_fee ≤ total_fee in fen, or a bad id or text.
  */
-export function refundFields(request: RefundRequest): Record<string, string> {
+export function refundFields(request: RefundParams): Record<string, string> {
   const { out_trade_no, out_refund_no, total_fee, refund_fee, refund_desc, notify_url } = request
   if (!/^[0-9A-Za-z_\-|*@]{1,32}$/.test(out_trade_no)) throw fail('params', 'out_trade_no is not a valid order number')
   if (!OUT_REFUND_NO.test(out_refund_no)) throw fail('params', 'out_refund_no must be 1–64 of 0-9 A-Z a-z _ - | * @')
@@ -77,9 +78,17 @@ export type RefundReceipt = {
   coupon_refund_fee?: number
 }
 
-/** Reads a verified `/secapi/pay/refund` reply with result_code SUCCESS. @throws {PayError} `upstream` */
-export function refundReceiptOf(fields: Fields): RefundReceipt {
-  return {
+/**
+ * Reads a verified `/secapi/pay/refund` reply with result_code SUCCESS and matches it to the refund
+ * asked for: the same out_trade_no, out_refund_no, total_fee and refund_fee.
+ * @example refundReceiptOf(reply, { out_trade_no: 'O1', out_refund_no: 'R1', total_fee: 101, refund_fee: 30 })
+ * @throws {PayError} `upstream` for a missing or malformed field, or a reply about another refund.
+ */
+export function refundReceiptOf(
+  fields: Fields,
+  asked: Pick<RefundParams, 'out_trade_no' | 'out_refund_no' | 'total_fee' | 'refund_fee'>,
+): RefundReceipt {
+  const receipt: RefundReceipt = {
     out_trade_no: text(fields, 'out_trade_no'),
     out_refund_no: text(fields, 'out_refund_no'),
     refund_id: text(fields, 'refund_id'),
@@ -88,6 +97,11 @@ export function refundReceiptOf(fields: Fields): RefundReceipt {
     total_fee: fen(fields, 'total_fee'),
     ...optionalFen(fields, ['cash_fee', 'cash_refund_fee', 'settlement_refund_fee', 'coupon_refund_fee']),
   }
+  for (const name of ['out_trade_no', 'out_refund_no', 'total_fee', 'refund_fee'] as const) {
+    if (receipt[name] !== asked[name])
+      throw fail('upstream', `the refund reply for ${asked.out_refund_no} reports another ${name} than was asked`)
+  }
+  return receipt
 }
 
 /** One refund of an order as refundquery reports it. */
@@ -114,11 +128,43 @@ export type RefundQuery = {
 }
 
 /**
- * Reads a verified `/pay/refundquery` reply: `refund_count` refunds from `_0` up, or the unindexed
- * form some replies use for a single refund (§2.2).
- * @throws {PayError} `upstream` for a missing or malformed field.
+ * What a refundquery asked about (by one id), and what the asker already knows: the order's
+ * total_fee and the refunds it holds (each reported one must carry the refund_fee asked for).
  */
-export function refundQueryOf(fields: Fields): RefundQuery {
+export type RefundQueryAsked = {
+  out_trade_no?: string
+  out_refund_no?: string
+  total_fee?: number
+  refunds?: readonly { out_refund_no: string; refund_fee: number }[]
+}
+
+/**
+ * Reads a verified `/pay/refundquery` reply — `refund_count` refunds from `_0` up, or the unindexed
+ * form some replies use for a single refund (§2.2) — and matches it to what was asked.
+ * @example refundQueryOf(reply, { out_refund_no: 'R1' }).refunds[0]?.refund_status // 'PROCESSING'
+ * @throws {PayError} `upstream` for a missing or malformed field, or a reply about another order or refund.
+ */
+export function refundQueryOf(fields: Fields, asked: RefundQueryAsked): RefundQuery {
+  const query = readRefundQuery(fields)
+  const about = asked.out_refund_no ?? asked.out_trade_no ?? 'the refund'
+  if (asked.out_trade_no !== undefined && query.out_trade_no !== asked.out_trade_no)
+    throw fail('upstream', `the refundquery reply for ${about} is about order ${query.out_trade_no}`)
+  if (asked.total_fee !== undefined && query.total_fee !== asked.total_fee)
+    throw fail('upstream', `refundquery reports total_fee ${query.total_fee} for ${about}, not ${asked.total_fee}`)
+  if (asked.out_refund_no !== undefined && !query.refunds.some((r) => r.out_refund_no === asked.out_refund_no))
+    throw fail('upstream', `the refundquery reply for ${about} does not report it`)
+  for (const known of asked.refunds ?? []) {
+    const reported = query.refunds.find((r) => r.out_refund_no === known.out_refund_no)
+    if (reported && reported.refund_fee !== known.refund_fee)
+      throw fail(
+        'upstream',
+        `WeChat reports refund_fee ${reported.refund_fee} for ${known.out_refund_no}, ${known.refund_fee} was asked`,
+      )
+  }
+  return query
+}
+
+function readRefundQuery(fields: Fields): RefundQuery {
   const refunds: RefundRecord[] = []
   if (fields.refund_count === undefined && fields.out_refund_no !== undefined) {
     refunds.push(recordOf(fields, ''))

@@ -82,17 +82,17 @@ export async function hmacSha256Hex(secret: string, message: string): Promise<st
   return toHex(digest).toLowerCase()
 }
 
-const keys = new Map<string, CryptoKey>()
+const hmacKeys = new Map<string, CryptoKey>()
 
 // Importing the key costs more than the HMAC itself; a Worker uses two secrets (API key, relay secret).
 async function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret)
+  let key = hmacKeys.get(secret)
   if (key === undefined) {
     key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
     ])
-    if (keys.size >= 8) keys.clear()
-    keys.set(secret, key)
+    if (hmacKeys.size >= 8) hmacKeys.clear()
+    hmacKeys.set(secret, key)
   }
   return key
 }

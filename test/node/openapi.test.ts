@@ -92,7 +92,7 @@ describe('the OpenAPI document', () => {
     expect(fields.properties.total_fee).toMatchObject({
       type: 'string',
       pattern: '^[1-9][0-9]{0,14}$',
-      description: 'must be a positive integer number of fen',
+      description: 'must be a positive integer number of fen, at most 15 digits (999999999999999)',
     })
   })
 

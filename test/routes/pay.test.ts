@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { sign, verify } from '../../src/wechat/sign'
+import { sha256Hex, sign, verify } from '../../src/wechat/sign'
 import { call, order as sandboxOrder } from '../sandbox/client'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
@@ -62,7 +62,16 @@ describe('POST /v1/pay/params', () => {
       trade_state: 'NOTPAY',
       trade_type: 'JSAPI',
     })
-    expect(record?.fingerprint).toMatch(/^[0-9a-f]{64}$/)
+    // What README's record table says it is: SHA-256 of every field sent but nonce_str, sign and the
+    // service's notify_url, sorted by name as name=value lines, then shop_notify_url=.
+    const { nonce_str, sign: _sign, notify_url, ...asked } = sent
+    const canonical = Object.keys(asked)
+      .sort()
+      .map((name) => `${name}=${asked[name]}`)
+      .concat('shop_notify_url=https://shop.test/paid')
+      .join('\n')
+    expect(nonce_str && notify_url).toBeTruthy()
+    expect(record?.fingerprint).toBe(await sha256Hex(canonical))
   })
 
   it('accepts the same fields as JSON', async () => {
@@ -192,12 +201,17 @@ describe('the order lifecycle through the sandbox', () => {
     expect(replace).toMatchObject({ status: 409, body: { error: { code: 'ORDERCLOSED' } } })
   })
 
-  it('reports an order WeChat does not know as ORDERNOTEXIST 404', async () => {
-    const { status, body } = await post('/v1/pay/queryOrder', { out_trade_no: orderNo() })
-    expect(status).toBe(404)
-    expect(body.error.code).toBe('ORDERNOTEXIST')
-    expect(body.error.message).toBeTruthy()
-  })
+  it.each(['/v1/pay/queryOrder', '/v1/pay/closeOrder'])(
+    '%s reports an order WeChat does not know as ORDERNOTEXIST 404, naming the order before WeChat’s text',
+    async (path) => {
+      const no = orderNo()
+      const { status, body } = await post(path, { out_trade_no: no })
+      expect(status).toBe(404)
+      expect(body.error.code).toBe('ORDERNOTEXIST')
+      // The sandbox answers with WeChat's own err_code_des, kept after the order number.
+      expect(body.error.message).toMatch(new RegExp(`^order ${no} does not exist at WeChat: \\S*订单[^\\s]*不存在$`))
+    },
+  )
 
   it('passes WeChat’s INVALID_REQUEST through as 409 when WeChat knows the number with other parameters', async () => {
     const order = jsapiOrder()

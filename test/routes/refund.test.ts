@@ -4,85 +4,21 @@
  */
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
-import { encryptRefundNotice } from '../../src/sandbox/refund-notify'
 import { encode } from '../../src/wechat/xml'
-import { orderNo, post, sandboxPay } from '../support/api'
+import { orderNo, post } from '../support/api'
 import { ledgerRecord, runAlarm } from '../support/ledger'
-import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
-import { placeOrder, type Relay, SUCCESS_XML, shop } from '../support/payments'
+import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { placeOrder, SUCCESS_XML } from '../support/payments'
+import {
+  completeRefund,
+  countRefundCalls,
+  deliverRefundNotice,
+  noticeFields,
+  paidOrder,
+  refundNotice,
+} from '../support/refunds'
 import { captureLogs } from '../support/secrets'
-import { APPID, KEY, MCH_ID, readRequest, successReply } from '../support/wechat'
-
-/** A paid order of `total` fen whose payment the shop has received; `relays` collects what follows. */
-async function paidOrder(total = 100): Promise<{ out_trade_no: string; relays: Relay[]; transaction_id: string }> {
-  const relays = shop()
-  const order = await placeOrder({ total_fee: total })
-  const { data } = await sandboxPay(order.out_trade_no)
-  expect(relays).toHaveLength(1)
-  relays.length = 0
-  return { out_trade_no: order.out_trade_no, relays, transaction_id: data.transaction_id }
-}
-
-/** Counts the refund requests that reach WeChat (the sandbox), passing them through. */
-function countRefundCalls(): Record<string, string>[] {
-  const calls: Record<string, string>[] = []
-  const counting: Handler = async (request) => {
-    if (new URL(request.url).pathname.endsWith('/secapi/pay/refund')) calls.push(await readRequest(request.clone()))
-    return passThrough(request)
-  }
-  route(PRIMARY, counting)
-  return calls
-}
-
-/** The sandbox completes a refund, which notifies the service as WeChat does. */
-async function completeRefund(outRefundNo: string, status = 'SUCCESS') {
-  const response = await exports.default.fetch(
-    new Request(`${SERVICE}/sandbox/refund`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ out_refund_no: outRefundNo, status }),
-    }),
-  )
-  expect(response.status).toBe(200)
-  return response.json<{ data: Record<string, unknown> }>()
-}
-
-/** A refund notification as WeChat sends it: unsigned outer XML around req_info encrypted with `key`. */
-async function refundNotice(fields: Record<string, string>, { key = KEY, mchId = MCH_ID } = {}): Promise<string> {
-  return encode({
-    return_code: 'SUCCESS',
-    appid: APPID,
-    mch_id: mchId,
-    nonce_str: 'n0nce',
-    req_info: await encryptRefundNotice(fields, key),
-  })
-}
-
-function noticeFields(order: { out_trade_no: string; transaction_id: string }, outRefundNo: string, refundId: string) {
-  return {
-    out_refund_no: outRefundNo,
-    out_trade_no: order.out_trade_no,
-    refund_account: 'REFUND_SOURCE_UNSETTLED_FUNDS',
-    refund_fee: '30',
-    refund_id: refundId,
-    refund_recv_accout: '支付用户零钱',
-    refund_request_source: 'API',
-    refund_status: 'SUCCESS',
-    settlement_refund_fee: '30',
-    settlement_total_fee: '100',
-    success_time: '2026-11-29 12:00:00',
-    total_fee: '100',
-    transaction_id: order.transaction_id,
-  }
-}
-
-async function deliverRefundNotice(xml: string): Promise<string> {
-  const response = await exports.default.fetch(
-    new Request(`${SERVICE}/v1/pay/notify/refund`, { method: 'POST', body: xml }),
-  )
-  expect(response.status).toBe(200)
-  return response.text()
-}
+import { APPID, MCH_ID, successReply } from '../support/wechat'
 
 const refundNo = () => orderNo('R')
 

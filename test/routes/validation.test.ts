@@ -19,7 +19,7 @@ function countUpstream(): string[] {
 }
 
 describe('invalid fields get wxPayError.params naming the field and never reach WeChat', () => {
-  const FEN = 'total_fee: must be a positive integer number of fen'
+  const FEN = 'total_fee: must be a positive integer number of fen, at most 15 digits (999999999999999)'
   const BILL_SAFE =
     'without a line break or a comma followed by a backtick (,`: they split the lines and values of WeChat’s daily bill)'
   it.each([
@@ -30,6 +30,7 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
     ['total_fee', '+5', FEN],
     ['total_fee', '1e3', FEN],
     ['total_fee', ' 5', FEN],
+    ['total_fee', '9999999999999999', FEN],
     ['total_fee', '', 'total_fee: is required'],
     ['out_trade_no', 'a'.repeat(33), 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
     ['out_trade_no', 'order/1', 'out_trade_no: must be 1–32 characters of A-Z a-z 0-9 _ - | *'],
@@ -60,6 +61,18 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
     expect(calls).toEqual([])
   })
 
+  it('names the limit of refund_fee too', async () => {
+    const { status, body } = await post('/v1/pay/refund', {
+      out_trade_no: orderNo(),
+      out_refund_no: orderNo('R'),
+      refund_fee: '1'.repeat(16),
+    })
+    expect(status).toBe(400)
+    expect(body.error.message).toBe(
+      'refund_fee: must be a positive integer number of fen, at most 15 digits (999999999999999)',
+    )
+  })
+
   it('accepts the boundaries: 128-character body, 32-character out_trade_no with | and *, IPv6', async () => {
     const order = jsapiOrder({
       body: '商'.repeat(128),
@@ -82,7 +95,7 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
       'notify_url: is required',
       'openid: is required',
       'spbill_create_ip: is required',
-      'total_fee: must be a positive integer number of fen',
+      'total_fee: must be a positive integer number of fen, at most 15 digits (999999999999999)',
     ])
   })
 
@@ -109,6 +122,60 @@ describe('invalid fields get wxPayError.params naming the field and never reach 
     )
     expect(broken.status).toBe(400)
     expect((await broken.json<{ error: { code: string } }>()).error.code).toBe('wxPayError.params')
+  })
+})
+
+describe('a JSON body without its Content-Type gets a hint about the header', () => {
+  const send = (headers: Record<string, string>, body: string) =>
+    exports.default.fetch(
+      new Request(`${SERVICE}/v1/pay/params`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+        body,
+      }),
+    )
+  it.each([
+    [
+      'as a form (what curl -d sends)',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'request body: looks like JSON but came as application/x-www-form-urlencoded (what curl -d sends); send it with Content-Type: application/json',
+    ],
+    [
+      'as text/plain (what fetch sends for a string)',
+      { 'content-type': 'text/plain;charset=UTF-8' },
+      'request body: looks like JSON but came as text/plain; send it with Content-Type: application/json',
+    ],
+    [
+      'with no Content-Type',
+      {},
+      'request body: looks like JSON but came with no Content-Type; send it with Content-Type: application/json',
+    ],
+  ])('%s', async (_, headers, message) => {
+    const calls = countUpstream()
+    const request = new Request(`${SERVICE}/v1/pay/params`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+      body: new TextEncoder().encode(` ${JSON.stringify(jsapiOrder())}`),
+    })
+    const response = await exports.default.fetch(request)
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual({ error: { code: 'wxPayError.params', message } })
+    expect(calls).toEqual([])
+  })
+
+  it('a body in another media type that is not JSON is told which media types to use', async () => {
+    const response = await send({ 'content-type': 'text/csv' }, 'body,total_fee')
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'wxPayError.params',
+        message: 'send the fields as application/x-www-form-urlencoded (or application/json), not as text/csv',
+      },
+    })
+  })
+
+  it('the same JSON with its Content-Type is accepted', async () => {
+    const response = await send({ 'content-type': 'application/json' }, JSON.stringify(jsapiOrder()))
+    expect(response.status).toBe(200)
   })
 })
 
@@ -143,6 +210,19 @@ describe('errors are JSON, whatever goes wrong', () => {
       error: { code: 'wxPayError.methodNotAllowed', message: `${path} accepts POST only` },
     })
   })
+
+  it.each(['OPTIONS', 'GET', 'PUT', 'DELETE', 'PATCH'])(
+    '%s without a token → 405, like any method a route does not take (checked before auth)',
+    async (method) => {
+      for (const path of ['/v1/pay/params', '/v1/pay/refund', '/v1/pay/reconciliation', '/v1/pay/notify']) {
+        const response = await exports.default.fetch(`${SERVICE}${path}`, { method })
+        expect(response.status).toBe(405)
+        expect(await response.json()).toEqual({
+          error: { code: 'wxPayError.methodNotAllowed', message: `${path} accepts POST only` },
+        })
+      }
+    },
+  )
 
   it('a body over 64 KB → 413 wxPayError.tooLarge', async () => {
     const { status, body } = await post('/v1/pay/params', jsapiOrder({ detail: 'x'.repeat(70_000) }))
@@ -331,7 +411,9 @@ describe('inputs refused before WeChat (encoding, prototype names, expiry)', () 
     const json = JSON.stringify(jsapiOrder()).replace(/"total_fee":101/, `"total_fee":${fee}`)
     const reply = await postBody(json, 'application/json')
     expect(reply.status).toBe(400)
-    expect(reply.body.error?.message).toBe('total_fee: must be a positive integer number of fen')
+    expect(reply.body.error?.message).toBe(
+      'total_fee: must be a positive integer number of fen, at most 15 digits (999999999999999)',
+    )
   })
 
   it('a JSON total_fee written as a plain integer, or as a string, is accepted', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import worker from '../../src/dev'
 import { sign } from '../../src/wechat/sign'
 import { TEST_BINDINGS } from '../support/bindings'
+import { SERVICE } from '../support/net'
 import { KEY, SANDBOX } from './client'
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the document or the service holds
@@ -59,10 +60,19 @@ describe('the checkout pages', () => {
     expect(script.text).not.toContain(KEY)
   })
 
-  it('GET /reference renders the API reference from /openapi.json', async () => {
+  it('GET /reference renders every route of /openapi.json with nothing from another origin (works offline)', async () => {
     const page = await call('/reference')
     expect(page.status).toBe(200)
-    expect(page.text).toContain('/openapi.json')
+    expect(page.type).toContain('text/html')
+    expect(page.text).toContain('href="/openapi.json"')
+    const document = (await exports.default.fetch(new Request(`${SERVICE}/openapi.json`)).then((r) => r.json())) as Json
+    for (const path of Object.keys(document.paths)) expect(page.text).toContain(`<code>POST ${path}</code></h2>`)
+    // Each field with its rule, as the document states it.
+    expect(page.text).toContain(
+      '<td><code>total_fee</code></td><td>yes</td><td>must be a positive integer number of fen',
+    )
+    expect(page.text).not.toMatch(/<script|<link|<img|src=|@import|url\(/)
+    for (const [, href] of page.text.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^[/#]/)
   })
 
   it('is not there when the sandbox is off (production)', async () => {

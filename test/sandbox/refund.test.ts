@@ -54,7 +54,12 @@ describe('/secapi/pay/refund', () => {
     const reply = await refund(request)
     await expectSigned(reply, 'HMAC-SHA256')
     expect(reply).toMatchObject({ result_code: 'SUCCESS', appid: APPID, mch_id: MCH_ID, refund_channel: '' })
-    const receipt = refundReceiptOf(reply)
+    const receipt = refundReceiptOf(reply, {
+      out_trade_no: paid.out_trade_no,
+      out_refund_no: request.out_refund_no as string,
+      total_fee: 101,
+      refund_fee: 30,
+    })
     expect(receipt).toEqual({
       out_trade_no: paid.out_trade_no,
       out_refund_no: request.out_refund_no,
@@ -235,7 +240,7 @@ describe('/pay/refundquery', () => {
     const byNo = await query({ out_refund_no: first.out_refund_no })
     await expectSigned(byNo, 'HMAC-SHA256')
     expect(byNo).toMatchObject({ refund_count: '1', out_refund_no_0: first.out_refund_no, refund_status_0: 'SUCCESS' })
-    const parsed = refundQueryOf(byNo)
+    const parsed = refundQueryOf(byNo, {})
     expect(parsed).toEqual({
       out_trade_no: paid.out_trade_no,
       transaction_id: paid.transaction_id,
@@ -255,13 +260,13 @@ describe('/pay/refundquery', () => {
         },
       ],
     })
-    expect(refundQueryOf(await query({ refund_id: accepted.refund_id as string })).refunds).toEqual(parsed.refunds)
+    expect(refundQueryOf(await query({ refund_id: accepted.refund_id as string }), {}).refunds).toEqual(parsed.refunds)
 
     for (const ids of [{ out_trade_no: paid.out_trade_no }, { transaction_id: paid.transaction_id }] as Record<
       string,
       string
     >[]) {
-      const byOrder = refundQueryOf(await query(ids))
+      const byOrder = refundQueryOf(await query(ids), {})
       expect(byOrder.refunds.map((r) => [r.out_refund_no, r.refund_fee, r.refund_status])).toEqual([
         [first.out_refund_no, 30, 'SUCCESS'],
         [second.out_refund_no, 20, 'PROCESSING'],
@@ -280,8 +285,8 @@ describe('/pay/refundquery', () => {
     }
     const first = await query({ out_trade_no: paid.out_trade_no })
     expect(first).toMatchObject({ refund_count: '10', total_refund_count: '12' })
-    expect(refundQueryOf(first).refunds.map((r) => r.out_refund_no)).toEqual(numbers.slice(0, 10))
-    const rest = refundQueryOf(await query({ out_trade_no: paid.out_trade_no, offset: '10' }))
+    expect(refundQueryOf(first, {}).refunds.map((r) => r.out_refund_no)).toEqual(numbers.slice(0, 10))
+    const rest = refundQueryOf(await query({ out_trade_no: paid.out_trade_no, offset: '10' }), {})
     expect(rest.refunds.map((r) => r.out_refund_no)).toEqual(numbers.slice(10))
     expect(rest.total_refund_count).toBe(12)
     await expectRefused(await query({ out_trade_no: paid.out_trade_no, offset: '12' }), 'PARAM_ERROR')

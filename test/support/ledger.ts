@@ -39,8 +39,8 @@ export async function snapshotCaughtUp(outTradeNo: string): Promise<void> {
 export async function runAlarm(outTradeNo: string): Promise<boolean> {
   const stub = ledger(outTradeNo)
   // The instance's store is private to the class; the test reaches it to wait, never to change it.
-  await runInDurableObject(stub, (instance) => (instance as unknown as Quiet).store.writing)
+  await runInDurableObject(stub, (instance) => (instance as unknown as Quiet).store.snapshots.writing)
   return runDurableObjectAlarm(stub)
 }
 
-type Quiet = { store: { writing: Promise<void> | undefined } }
+type Quiet = { store: { snapshots: { writing: Promise<void> | undefined } } }

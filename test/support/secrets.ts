@@ -79,7 +79,7 @@ export function watchForSecrets(): void {
   worker.fetch = (async (...args: Parameters<typeof fetchWorker>) => {
     const response = await fetchWorker(...args)
     checked.responses += 1
-    seen.push(await response.clone().text())
+    seen.push(await bodyText(response.clone()))
     return response
   }) as typeof fetchWorker
   afterAll(() => {
@@ -88,6 +88,13 @@ export function watchForSecrets(): void {
         expect(text.includes(secret), 'a secret appeared in a log line or a response').toBe(false)
     }
   })
+}
+
+/** The body as text; a gzip body (the sandbox's bill with tar_type=GZIP) is checked once inflated. */
+async function bodyText(response: Response): Promise<string> {
+  const gzip = /^application\/(x-)?gzip\b/i.test(response.headers.get('content-type') ?? '')
+  const body = gzip ? response.body?.pipeThrough(new DecompressionStream('gzip')) : response.body
+  return body ? new TextDecoder().decode(await new Response(body).arrayBuffer()) : ''
 }
 
 function safeJson(value: unknown): string {

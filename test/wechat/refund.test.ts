@@ -97,8 +97,10 @@ describe('refundReceiptOf', () => {
     coupon_refund_fee: '0',
   }
 
+  const asked = { out_trade_no: '1415757673', out_refund_no: '1415701182', total_fee: 10, refund_fee: 10 }
+
   it('reads ids and amounts as integers of fen', () => {
-    expect(refundReceiptOf(fields(reply))).toEqual({
+    expect(refundReceiptOf(fields(reply), asked)).toEqual({
       out_trade_no: '1415757673',
       out_refund_no: '1415701182',
       refund_id: '2008450740201411110000174436',
@@ -121,7 +123,16 @@ describe('refundReceiptOf', () => {
     const changed = Object.fromEntries(
       Object.entries({ ...reply, ...change }).filter((entry): entry is [string, string] => entry[1] !== undefined),
     )
-    upstream(() => refundReceiptOf(fields(changed)), name)
+    upstream(() => refundReceiptOf(fields(changed), asked), name)
+  })
+
+  it.each([
+    ['another order', { out_trade_no: '1415757674' }, 'out_trade_no'],
+    ['another refund', { out_refund_no: '1415701183' }, 'out_refund_no'],
+    ['another total_fee', { total_fee: '11' }, 'total_fee'],
+    ['another refund_fee', { refund_fee: '9' }, 'refund_fee'],
+  ])('refuses a reply about %s than was asked', (_, change, name) => {
+    upstream(() => refundReceiptOf(fields({ ...reply, ...change }), asked), name)
   })
 })
 
@@ -148,7 +159,7 @@ describe('refundQueryOf', () => {
       total_fee: '1',
       transaction_id: '1008450740201411110005820873',
     }
-    expect(refundQueryOf(fields(sample))).toEqual({
+    expect(refundQueryOf(fields(sample), {})).toEqual({
       out_trade_no: '1415757673',
       transaction_id: '1008450740201411110005820873',
       total_fee: 1,
@@ -189,6 +200,7 @@ describe('refundQueryOf', () => {
         coupon_refund_fee_2: '0',
         coupon_type_2_0: 'CASH',
       }),
+      {},
     )
     expect(query.total_fee).toBe(101)
     expect(query.cash_fee).toBe(101)
@@ -220,6 +232,7 @@ describe('refundQueryOf', () => {
         refund_status: 'SUCCESS',
         refund_success_time: '2021-03-01 12:00:00',
       }),
+      {},
     )
     expect(query.refunds).toEqual([
       {
@@ -242,6 +255,7 @@ describe('refundQueryOf', () => {
         refund_fee_0: '1',
         refund_status_0: 'FAIL',
       }),
+      {},
     )
     expect(query.refunds[0]?.refund_status).toBe('REFUNDCLOSE')
   })
@@ -262,7 +276,31 @@ describe('refundQueryOf', () => {
     const one = { out_refund_no_0: 'R', refund_id_0: '5', refund_fee_0: '1', refund_status_0: 'SUCCESS' }
     const base: Record<string, string> = 'refund_count' in change ? { ...head, ...one } : { ...head }
     if (!('refund_count' in change)) delete base.refund_count
-    upstream(() => refundQueryOf(fields({ ...base, ...change })), name)
+    upstream(() => refundQueryOf(fields({ ...base, ...change }), {}), name)
+  })
+
+  it.each([
+    ['is about another order', { out_trade_no: '1415757674' }, 'about order 1415757673'],
+    ['states another total_fee', { total_fee: 100 }, 'total_fee 101'],
+    ['lacks the refund asked for', { out_refund_no: 'R2' }, 'does not report it'],
+    ['reports another refund_fee', { refunds: [{ out_refund_no: 'R', refund_fee: 2 }] }, 'refund_fee 1 for R'],
+  ])('refuses a reply that %s than was asked', (_, asked, message) => {
+    const reply = {
+      ...head,
+      refund_count: '1',
+      out_refund_no_0: 'R',
+      refund_id_0: '5',
+      refund_fee_0: '1',
+      refund_status_0: 'SUCCESS',
+    }
+    const matching = {
+      out_trade_no: '1415757673',
+      out_refund_no: 'R',
+      total_fee: 101,
+      refunds: [{ out_refund_no: 'R', refund_fee: 1 }],
+    }
+    expect(refundQueryOf(fields(reply), matching).refunds).toHaveLength(1)
+    upstream(() => refundQueryOf(fields(reply), { ...matching, ...asked }), message)
   })
 })
 
