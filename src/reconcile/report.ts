@@ -89,7 +89,7 @@ export function paymentOf(record: OrderRecord | null): Record<string, string | n
 // A first day can have 100,000 differences: the report keeps them all, the log the first of each.
 const LOGGED = 200
 
-/** One summary line, then one line per discrepancy and per fix (the first {@link LOGGED} of each). */
+/** One summary line, then one line per malformed bill line, discrepancy and fix (the first {@link LOGGED} of each). */
 export function logReport(report: Report): void {
   console.info(
     JSON.stringify({
@@ -103,6 +103,9 @@ export function logReport(report: Report): void {
       malformed: report.malformed.length,
     }),
   )
+  for (const line of report.malformed.slice(0, LOGGED)) {
+    console.warn(JSON.stringify({ event: 'reconciliation_malformed_line', bill_date: report.bill_date, ...line }))
+  }
   for (const discrepancy of report.discrepancies.slice(0, LOGGED)) {
     console.warn(JSON.stringify({ event: 'reconciliation_discrepancy', bill_date: report.bill_date, ...discrepancy }))
   }
