@@ -72,17 +72,20 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     }
   }
 
-  const success = (fields: Fields): Fields => ({
+  // An order's own appid (a request field, as the v2 client takes it) or the default one.
+  const appidOf = (fields: Record<string, string>) => fields.appid ?? config.appid
+
+  const success = (fields: Fields, appid = config.appid): Fields => ({
     return_code: 'SUCCESS',
     result_code: 'SUCCESS',
-    appid: config.appid,
+    appid,
     mch_id: config.mchId,
     ...fields,
   })
 
   const calls: Record<WechatPath, (fields: Record<string, string>) => Promise<Fields>> = {
     async '/pay/unifiedorder'(fields) {
-      const { target, body, type } = orderRequest(fields, merchant)
+      const { target, body, type } = orderRequest(fields, { ...merchant, appid: appidOf(fields) })
       const reply = answer(await http.send({ method: 'POST', target, json: body }), 'order', target)
       const h5 = typeof reply.h5_url === 'string' ? reply.h5_url : undefined
       // H5 answers only h5_url; its prepay_id is in the URL's query (§6.4). NATIVE answers only code_url.
@@ -96,7 +99,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       if (h5) placed.mweb_url = h5
       if (!placed.prepay_id && !placed.code_url)
         throw fail('upstream', `the reply to ${target} has no prepay_id, code_url or h5_url (${type})`)
-      return success(placed)
+      return success(placed, appidOf(fields))
     },
 
     async '/pay/orderquery'(fields) {
@@ -105,10 +108,10 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       const target = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(no)}?${mchQuery}`
       const t = transactionFields(answer(await http.send({ method: 'GET', target }), 'order', 'orderquery'))
       if (t.out_trade_no !== no) throw fail('upstream', 'the orderquery reply is for another order')
-      if (t.appid !== config.appid || t.mch_id !== config.mchId)
+      if (t.appid !== appidOf(fields) || t.mch_id !== config.mchId)
         throw fail('upstream', 'the reply to orderquery is for another appid or mch_id')
       if (!t.trade_state) throw fail('upstream', 'the orderquery reply has no trade_state')
-      return success(t)
+      return success(t, appidOf(fields))
     },
 
     async '/pay/closeorder'(fields) {

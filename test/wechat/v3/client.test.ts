@@ -153,6 +153,24 @@ it('refuses with wxPayError.config naming WXPAY_PRIVATE_KEY when WebCrypto canno
   expect(wx.seen).toHaveLength(0)
 })
 
+describe("an order's own appid (a request field, as the v2 client takes it)", () => {
+  const OTHER = 'wx0ther0appid00001'
+
+  it('is sent in the order body and answered; orderquery checks the reply names it', async () => {
+    const wx = standIn({
+      'POST /v3/pay/transactions/native': () => ({ status: 200, json: { code_url: 'weixin://wxpay/bizpayurl?pr=A1' } }),
+      'GET /v3/pay/transactions/out-trade-no/*': () => ({ status: 200, json: { ...TRANSACTION, appid: OTHER } }),
+    })
+    route(V3_HOST, wx.handler)
+    const placed = await client().call('/pay/unifiedorder', { ...ORDER, appid: OTHER, trade_type: 'NATIVE' })
+    expect(placed.appid).toBe(OTHER)
+    expect(JSON.parse(wx.seen[0]?.body ?? '').appid).toBe(OTHER)
+    expect((await client().call('/pay/orderquery', { out_trade_no: NO, appid: OTHER })).appid).toBe(OTHER)
+    const error = await caught(client().call('/pay/orderquery', { out_trade_no: NO }))
+    expect(error.message).toMatch(/another appid or mch_id/)
+  })
+})
+
 describe('orderquery → GET …/out-trade-no/{no}?mchid=', () => {
   it('converts amount.*, payer and success_time (RFC 3339 → Beijing yyyyMMddHHmmss) into what readPayment reads', async () => {
     const wx = standIn({
