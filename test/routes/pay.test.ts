@@ -4,8 +4,10 @@ import { sha256Hex, verify } from '../../src/wechat/sign'
 import { call, order as sandboxOrder } from '../sandbox/client'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
-import { ledgerRecord } from '../support/ledger'
+import { ledgerRecord, runAlarm } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
 import { placePath, signedByMerchant, V3 } from '../support/version'
 import { APPID, KEY, MCH_ID, readRequest } from '../support/wechat'
 
@@ -212,6 +214,26 @@ describe('the order lifecycle through the sandbox', () => {
     expect(close.body.error.code).toBe('ORDERPAID')
     const again = await post('/v1/pay/params', order)
     expect(again.body.error.code).toBe('ORDERPAID')
+  })
+
+  it('a payment whose notifications never arrive is found by the self-check (orderquery) and relayed once', async () => {
+    const relays = shop()
+    const order = jsapiOrder()
+    const no = order.out_trade_no as string
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+    // WeChat's notifications do not reach the service (as when it was down), for the whole test.
+    route('service.test', () => new Response('down', { status: 503 }))
+    const paid = await sandboxPay(no)
+    expect(paid.data.notification.delivered).toBe(false)
+    expect(relays).toHaveLength(0)
+    captureLogs()
+    expect(await runAlarm(no)).toBe(true)
+    expect(relays).toHaveLength(1)
+    expect(JSON.parse(relays[0]?.body ?? '')).toMatchObject({
+      type: 'payment',
+      data: { out_trade_no: no, transaction_id: paid.data.transaction_id, time_end: expect.stringMatching(/^\d{14}$/) },
+    })
+    expect(await ledgerRecord(no)).toMatchObject({ trade_state: 'SUCCESS', relayed_at: expect.any(String) })
   })
 
   it('closes an unpaid order, records CLOSED, and refuses to place or close it again', async () => {
