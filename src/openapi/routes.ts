@@ -34,7 +34,8 @@ export type RouteDoc = {
 
 const fen = z.int().check(z.minimum(0))
 const text = z.string()
-const SIGN_TYPE = z.enum(['MD5', 'HMAC-SHA256'])
+// RSA: the paySign of WXPAY_API_VERSION=v3 (SHA256withRSA, v3 reference §6.8).
+const SIGN_TYPE = z.enum(['MD5', 'HMAC-SHA256', 'RSA'])
 const TRADE_STATE = z.enum(['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR', 'ACCEPT'])
 const coupons = z.optional(z.array(z.object({ type: z.optional(text), id: z.optional(text), fee: z.optional(fen) })))
 
@@ -121,8 +122,7 @@ export const ROUTES: readonly RouteDoc[] = [
         timeStamp: z.string().check(z.regex(/^[0-9]+$/)),
         nonceStr: text,
         package: z.string().check(z.regex(/^prepay_id=/)),
-        // RSA under WXPAY_API_VERSION=v3: SHA256withRSA, base64 (v3 reference §6.8).
-        signType: z.enum(['MD5', 'HMAC-SHA256', 'RSA']),
+        signType: SIGN_TYPE,
         paySign: z.string().check(z.regex(/^([0-9A-F]{32}([0-9A-F]{32})?|[A-Za-z0-9+/]{342}==)$/)),
       }),
       example: {
