@@ -1,9 +1,13 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
-import { TEST_BINDINGS } from './test/support/bindings.ts'
+import { ONE_APPID_BINDINGS, TEST_BINDINGS } from './test/support/bindings.ts'
 
-// Two projects, one `npm test`: the suite inside workerd, and the tests that need Node (a browser,
-// files on disk) in test/node/.
+// The files that run again with one appid (README "Development"): the routes that place, sign and
+// take notifications, and the one-appid tests.
+const ONE_APPID_FILES = ['test/one-appid/**/*.test.ts', 'test/routes/pay.test.ts', 'test/routes/notify.test.ts']
+
+// Three projects, one `npm test`: the suite inside workerd with two appids, the files above again
+// with one, and the tests that need Node (a browser, files on disk) in test/node/.
 export default defineConfig({
   test: {
     projects: [
@@ -18,11 +22,26 @@ export default defineConfig({
         test: {
           name: 'workerd',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**'],
+          exclude: ['test/node/**', 'test/one-appid/**'],
           setupFiles: ['test/support/setup.ts'],
           isolate: false,
           // Runs in Node: builds the production bundle once for test/bundle.test.ts.
           globalSetup: ['test/support/bundle-setup.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml', environment: 'dev' },
+            remoteBindings: false,
+            miniflare: { bindings: ONE_APPID_BINDINGS },
+          }),
+        ],
+        test: {
+          name: 'one-appid',
+          include: ONE_APPID_FILES,
+          setupFiles: ['test/support/setup.ts'],
+          isolate: false,
         },
       },
       {

@@ -7,7 +7,10 @@ import { fail } from './errors'
 import { SIGN_TYPES, type SignType } from './wechat/sign'
 
 export type Config = {
+  /** The default appid: the first of WXPAY_APPID, used when a request names none. */
   appid: string
+  /** Every appid bound to the merchant (WXPAY_APPID, comma-separated): official account, mini program, app. */
+  appids: readonly string[]
   mchId: string
   apiKey: string
   signType: SignType
@@ -78,8 +81,10 @@ function loadFresh(env: Env): Config {
   const key = VARIABLES.map((name) => raw(env, name) ?? '').join('\u0000')
   const cached = cache.get(key)
   if (cached) return cached
+  const ids = appids(env)
   const config: Config = {
-    appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
+    appid: ids[0] as string,
+    appids: ids,
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
     apiKey: text(env, 'WXPAY_API_KEY', /^[\x21-\x7e]{32}$/, 'the 32-character APIv2 key', true),
     signType: oneOf(env, 'WXPAY_SIGN_TYPE', SIGN_TYPES, 'HMAC-SHA256'),
@@ -150,6 +155,19 @@ function schedule(env: Env, name: string, fallback: number[]): number[] {
     throw fail('config', `${name} must be up to 20 increasing numbers of seconds, comma-separated (e.g. 300,1800,7500)`)
   }
   return seconds
+}
+
+/** At most this many appids per merchant: far above the official account, mini program and app a shop has. */
+export const MAX_APPIDS = 10
+
+/** WXPAY_APPID: the appids bound to the one mch_id, comma-separated; the first is the default. */
+function appids(env: Env): readonly string[] {
+  if (raw(env, 'WXPAY_APPID') === undefined) throw fail('config', 'WXPAY_APPID is not set')
+  const list = (raw(env, 'WXPAY_APPID') as string).split(',').map((appid) => appid.trim())
+  const rule = `WXPAY_APPID must be up to ${MAX_APPIDS} distinct appids of up to 32 letters and digits, comma-separated`
+  if (list.length > MAX_APPIDS || !list.every((appid) => /^[A-Za-z0-9_]{1,32}$/.test(appid))) throw fail('config', rule)
+  if (new Set(list).size !== list.length) throw fail('config', `${rule} (one is listed twice)`)
+  return Object.freeze(list)
 }
 
 function notifySecrets(env: Env): string[] {

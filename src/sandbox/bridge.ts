@@ -71,10 +71,13 @@ async function check(env: Env, kv: KVNamespace, body: unknown): Promise<Checked>
   if (!(await verify({ ...fields, sign: paySign }, config.apiKey, fields.signType))) {
     return { problem: '支付验证签名失败 (paySign does not verify with the merchant key)' }
   }
-  if (fields.appId !== config.appid) return { problem: `appId ${fields.appId} is not this merchant's appid` }
+  if (!config.appids.includes(fields.appId)) return { problem: `appId ${fields.appId} is not this merchant's appid` }
   const prepayId = /^prepay_id=(wx[0-9a-f]{34})$/.exec(fields.package)?.[1]
   const order = prepayId ? await findOrder(kv, prepayId) : undefined
   if (!order || order.prepay.id !== prepayId) return { problem: 'package names no prepay_id the sandbox issued' }
+  // The pay sheet opens in the app the order was placed for: paySign's appId must be the order's.
+  if (fields.appId !== order.request.appid)
+    return { problem: `appId ${fields.appId} is not the appid the order was placed under` }
   if (now() - order.prepay.at >= PREPAY_TTL_MS)
     return { problem: 'the prepay_id has expired (2 h): place the order again' }
   if (order.trade_state !== 'NOTPAY') return { problem: `the order is ${order.trade_state}` }

@@ -2,8 +2,16 @@
  * Test-only configuration (vitest.config.ts passes it to the Worker). The sandbox plays WeChat
  * with the same key, so every signature in the tests is real.
  */
+
+/** The merchant's appids: an official account (the default) and a mini program. */
+export const APPIDS = ['wxd930ea5d5a258f4f', 'wx2421b1c4370ec43b'] as const
+/** The default appid: the first of WXPAY_APPID. */
+export const APPID = APPIDS[0]
+/** The other appid bound to the same mch_id. */
+export const SECOND_APPID = APPIDS[1]
+
 export const TEST_BINDINGS = {
-  WXPAY_APPID: 'wxd930ea5d5a258f4f',
+  WXPAY_APPID: APPIDS.join(','),
   WXPAY_MCH_ID: '10000100',
   WXPAY_API_KEY: 'test0key0test0key0test0key0test0',
   WXPAY_SIGN_TYPE: 'HMAC-SHA256',
@@ -21,6 +29,9 @@ export const TEST_BINDINGS = {
   RELAY_RETRY_SCHEDULE: '600,1200,1800',
   REFUND_CHECK_SCHEDULE: '600,1200',
 } as const
+
+/** The same with one appid, as most deployments have (the `one-appid` project in vitest.config.ts). */
+export const ONE_APPID_BINDINGS = { ...TEST_BINDINGS, WXPAY_APPID: APPID }
 
 export const TOKEN = 'test-token-new'
 /** An OPS_TOKENS token: redeliver and reconciliation. */
