@@ -25,6 +25,9 @@ export default defineConfig({
           exclude: ['test/node/**', 'test/one-appid/**'],
           setupFiles: ['test/support/setup.ts'],
           isolate: false,
+          // The races (50 rounds each) take about 1 s alone and several times that on a loaded 2-core
+          // machine; a hang still fails.
+          testTimeout: 20_000,
           // Runs in Node: builds the production bundle once for test/bundle.test.ts.
           globalSetup: ['test/support/bundle-setup.ts'],
         },

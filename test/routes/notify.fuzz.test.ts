@@ -2,7 +2,7 @@
  * The notification route under mutation: thousands of variants of a genuine notification — fields
  * dropped, duplicated, reordered, changed, added, re-encoded, truncated, with and without re-signing.
  * Whatever arrives, the reply is never a 5xx, and it is SUCCESS only for a message whose signature
- * verifies and whose total_fee equals the order's.
+ * verifies and whose total_fee equals the order's, or a verified result_code FAIL (acknowledged, nothing moves).
  */
 import { exports } from 'cloudflare:workers'
 import fc from 'fast-check'
@@ -148,6 +148,9 @@ describe('POST /v1/pay/notify under mutation', () => {
           expect.fail(`SUCCESS for a body the codec refuses (${err instanceof XmlError ? err.message : err})`)
         }
         expect(await verify(fields, KEY)).toBe(true)
+        expect(fields.return_code).toBe('SUCCESS')
+        // A verified result_code FAIL (the payment failed) is acknowledged and moves nothing.
+        if (fields.result_code === 'FAIL') return
         expect(fields.total_fee).toBe(String(order.total_fee))
         expect(fields.out_trade_no).toBe(order.out_trade_no)
       }),
