@@ -43,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'one-appid',
           include: ONE_APPID_FILES,
+          testTimeout: 20_000,
           setupFiles: ['test/support/setup.ts'],
           isolate: false,
         },
