@@ -151,7 +151,7 @@ export class OrderLedger extends DurableObject<Env> {
     return {
       ok: false,
       reason: 'appid_mismatch',
-      message: 'appid is not the order’s',
+      message: "appid is not the order's",
       detail: { ...detail, appid, order_appid: own },
     }
   }

@@ -34,7 +34,7 @@ const REFUSALS = {
   bad_signature: 'signature does not verify',
   not_success: 'not a successful payment',
   wrong_merchant: 'appid or mch_id is not this merchant',
-  appid_mismatch: 'appid is not the order’s',
+  appid_mismatch: "appid is not the order's",
   malformed: 'missing or invalid payment fields',
   undecryptable: 'req_info does not decrypt',
   unknown_order: 'order unknown',

@@ -36,7 +36,7 @@ describe('a notification for another of the merchant’s appids', () => {
     const before = await ledgerRecord(order.out_trade_no)
     const reply = await deliver(await notification(order, { fields: { appid: notified } }))
     expect(reply.text).toMatch(FAIL)
-    expect(reply.text).toContain('appid is not the order’s')
+    expect(reply.text).toContain("appid is not the order's")
     expect(relays).toHaveLength(0)
     expect(await ledgerRecord(order.out_trade_no)).toEqual(before)
     expect(logs()).toContainEqual(
