@@ -93,6 +93,22 @@ describe('placing under one of the merchant’s appids', () => {
   })
 })
 
+describe('one out_trade_no placed under both appids at once', () => {
+  it('reaches WeChat once: one appid’s requests share the placement, the other’s are 409', async () => {
+    const calls = wechatCalls()
+    const order = jsapiOrder()
+    const appids = [APPID, SECOND_APPID, APPID, SECOND_APPID, APPID, SECOND_APPID, APPID, SECOND_APPID]
+    const replies = await Promise.all(appids.map((appid) => post('/v1/pay/params', { ...order, appid })))
+    expect(calls.map(({ path }) => path)).toEqual(['/pay/unifiedorder'])
+    const placed = calls[0]?.fields.appid
+    replies.forEach(({ status, body }, i) => {
+      if (appids[i] === placed) expect([status, body.data.appId]).toEqual([200, placed])
+      else expect([status, body.error.code]).toEqual([409, 'OUT_TRADE_NO_USED'])
+    })
+    expect((await ledgerRecord(order.out_trade_no as string))?.appid).toBe(placed)
+  })
+})
+
 describe('every call about an order names the order’s appid', () => {
   it('queries, refunds and asks about refunds under the second appid', async () => {
     const relays = shop()
