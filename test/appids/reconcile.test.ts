@@ -1,0 +1,32 @@
+/**
+ * One reconciliation for the whole merchant: WeChat's bill is per mch_id and lists the orders of
+ * every appid, and so does the ledger's index, so orders under either appid match with nothing over.
+ */
+import { describe, expect, it } from 'vitest'
+import { post, sandboxPay } from '../support/api'
+import { APPID, SECOND_APPID } from '../support/bindings'
+import { snapshotCaughtUp } from '../support/ledger'
+import { placeOrder, shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
+
+const beijingToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
+
+describe('the reconciliation with two appids', () => {
+  it('matches the paid orders of both appids in one report', async () => {
+    // Every run logs the discrepancies of other tests' orders; this test reads the report.
+    captureLogs()
+    shop()
+    const orders = [await placeOrder({ appid: APPID }), await placeOrder({ appid: SECOND_APPID })]
+    for (const order of orders) {
+      await sandboxPay(order.out_trade_no)
+      await snapshotCaughtUp(order.out_trade_no)
+    }
+    const { status, body } = await post('/v1/pay/reconciliation', { bill_date: beijingToday(), refresh: '1' })
+    expect(status).toBe(200)
+    expect(body.data.bill).toBe('found')
+    const about = (entry: { out_trade_no: string }) => orders.some((o) => o.out_trade_no === entry.out_trade_no)
+    expect(body.data.discrepancies.filter(about)).toEqual([])
+    expect(body.data.fixed.filter(about)).toEqual([])
+    expect(body.data.totals.bill.payments).toBeGreaterThanOrEqual(2)
+  })
+})
