@@ -2,10 +2,12 @@
  * One reconciliation for the whole merchant: WeChat's bill is per mch_id and lists the orders of
  * every appid, and so does the ledger's index, so orders under either appid match with nothing over.
  */
+import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { post, sandboxPay } from '../support/api'
 import { APPID, SECOND_APPID } from '../support/bindings'
 import { snapshotCaughtUp } from '../support/ledger'
+import { route } from '../support/net'
 import { placeOrder, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
 
@@ -28,5 +30,19 @@ describe('the reconciliation with two appids', () => {
     expect(body.data.discrepancies.filter(about)).toEqual([])
     expect(body.data.fixed.filter(about)).toEqual([])
     expect(body.data.totals.bill.payments).toBeGreaterThanOrEqual(2)
+  })
+
+  // Known gap, kept visible: src/reconcile.ts asks orderquery (and refundquery) without the order's
+  // appid, so the reply is for the default appid and the ledger refuses it (payment_not_recorded).
+  // Once it sends `appid: appidOf(record, config.appid)` this fails: make it a plain `it`.
+  it.fails('confirms an unheard payment under the second appid with orderquery under that appid', async () => {
+    captureLogs()
+    shop()
+    const order = await placeOrder({ appid: SECOND_APPID })
+    route('service.test', () => new Response('down', { status: 503 }))
+    await sandboxPay(order.out_trade_no)
+    route('service.test', (request) => exports.default.fetch(request))
+    const { body } = await post('/v1/pay/reconciliation', { bill_date: beijingToday(), refresh: '1' })
+    expect(body.data.fixed).toContainEqual({ kind: 'payment_recorded', out_trade_no: order.out_trade_no })
   })
 })
