@@ -1,13 +1,13 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
-import { ONE_APPID_BINDINGS, TEST_BINDINGS } from './test/support/bindings.ts'
+import { TEST_BINDINGS, TWO_APPIDS_BINDINGS } from './test/support/bindings.ts'
 
-// The files that run again with one appid (README "Development"): the routes that place, sign and
-// take notifications, and the one-appid tests.
-const ONE_APPID_FILES = ['test/one-appid/**/*.test.ts', 'test/routes/pay.test.ts', 'test/routes/notify.test.ts']
+// The files that run with two appids under the one mch_id (README "Development"): the appid tests,
+// and the routes that place, sign and take notifications again.
+const TWO_APPIDS_FILES = ['test/appids/**/*.test.ts', 'test/routes/pay.test.ts', 'test/routes/notify.test.ts']
 
-// Three projects, one `npm test`: the suite inside workerd with two appids, the files above again
-// with one, and the tests that need Node (a browser, files on disk) in test/node/.
+// Three projects, one `npm test`: the suite inside workerd with one appid, the files above with
+// two, and the tests that need Node (a browser, files on disk) in test/node/.
 export default defineConfig({
   test: {
     projects: [
@@ -22,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'workerd',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**', 'test/one-appid/**'],
+          exclude: ['test/node/**', 'test/appids/**'],
           setupFiles: ['test/support/setup.ts'],
           isolate: false,
           // The races (50 rounds each) take about 1 s alone and several times that on a loaded 2-core
@@ -37,12 +37,12 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml', environment: 'dev' },
             remoteBindings: false,
-            miniflare: { bindings: ONE_APPID_BINDINGS },
+            miniflare: { bindings: TWO_APPIDS_BINDINGS },
           }),
         ],
         test: {
-          name: 'one-appid',
-          include: ONE_APPID_FILES,
+          name: 'two-appids',
+          include: TWO_APPIDS_FILES,
           testTimeout: 20_000,
           setupFiles: ['test/support/setup.ts'],
           isolate: false,

@@ -7,11 +7,19 @@ import { fail } from './errors'
 import { SIGN_TYPES, type SignType } from './wechat/sign'
 
 export type Config = {
+  /** WXPAY_API_VERSION: which WeChat Pay API the service speaks (v2 unless set). */
+  apiVersion: 'v2' | 'v3'
+  /** The APIv3 credentials; present exactly when apiVersion is v3. */
+  v3: V3Config | undefined
   /** The default appid: the first of WXPAY_APPID, used when a request names none. */
   appid: string
   /** Every appid bound to the merchant (WXPAY_APPID, comma-separated): official account, mini program, app. */
   appids: readonly string[]
   mchId: string
+  /**
+   * WXPAY_API_KEY. Under v3 it is optional (set, v2 notifications of orders placed before the switch
+   * keep being accepted); unset, it is a random key of this isolate, so no v2 signature ever verifies.
+   */
   apiKey: string
   signType: SignType
   apiBase: string
@@ -31,6 +39,18 @@ export type Config = {
   relayRetrySchedule: number[]
   /** Seconds after a refund request at which a refund still PROCESSING asks WeChat (refundquery). */
   refundCheckSchedule: number[]
+}
+
+/** What APIv3 needs besides the merchant number and appid (v3 reference §2). */
+export type V3Config = {
+  /** WXPAY_MCH_SERIAL: the serial of the merchant's API certificate (`serial_no` in Authorization). */
+  mchSerial: string
+  /** WXPAY_PRIVATE_KEY: `apiclient_key.pem`, PKCS#8 or PKCS#1. */
+  privateKey: string
+  /** WXPAY_APIV3_KEY: 32 characters; decrypts notifications and platform certificates. */
+  apiV3Key: string
+  /** WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY (public-key mode); absent means platform-certificate mode. */
+  publicKey: { id: string; pem: string } | undefined
 }
 
 /** 5 min, 30 min, and just after the prepay_id's two hours (reference §3.2). */
@@ -57,6 +77,12 @@ const VARIABLES = [
   'RECOVERY_SCHEDULE',
   'RELAY_RETRY_SCHEDULE',
   'REFUND_CHECK_SCHEDULE',
+  'WXPAY_API_VERSION',
+  'WXPAY_MCH_SERIAL',
+  'WXPAY_PRIVATE_KEY',
+  'WXPAY_APIV3_KEY',
+  'WXPAY_PUBLIC_KEY_ID',
+  'WXPAY_PUBLIC_KEY',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -81,12 +107,19 @@ function loadFresh(env: Env): Config {
   const key = VARIABLES.map((name) => raw(env, name) ?? '').join('\u0000')
   const cached = cache.get(key)
   if (cached) return cached
+  const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'] as const, 'v2')
+  const v3 = apiVersion === 'v3' ? v3Config(env) : undefined
   const ids = appids(env)
   const config: Config = {
+    apiVersion,
+    v3,
     appid: ids[0] as string,
     appids: ids,
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
-    apiKey: text(env, 'WXPAY_API_KEY', /^[\x21-\x7e]{32}$/, 'the 32-character APIv2 key', true),
+    apiKey:
+      v3 && raw(env, 'WXPAY_API_KEY') === undefined
+        ? unknownKey()
+        : text(env, 'WXPAY_API_KEY', /^[\x21-\x7e]{32}$/, 'the 32-character APIv2 key', true),
     signType: oneOf(env, 'WXPAY_SIGN_TYPE', SIGN_TYPES, 'HMAC-SHA256'),
     apiBase: url(env, 'WXPAY_API_BASE', 'https://api.mch.weixin.qq.com'),
     apiBaseBackup: url(env, 'WXPAY_API_BASE_BACKUP', 'https://api2.mch.weixin.qq.com'),
@@ -95,7 +128,7 @@ function loadFresh(env: Env): Config {
     opsTokens: opsTokens(env),
     notifySecrets: notifySecrets(env),
     relayTimeoutMs: millis(env, 'RELAY_TIMEOUT_MS', 5000),
-    publicUrl: env.PUBLIC_URL ? url(env, 'PUBLIC_URL', '') : undefined,
+    publicUrl: publicUrl(env, apiVersion),
     sandbox: oneOf(env, 'WXPAY_SANDBOX', ['on', 'off'] as const, 'off') === 'on',
     recoverySchedule: schedule(env, 'RECOVERY_SCHEDULE', DEFAULT_RECOVERY_SCHEDULE),
     relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
@@ -104,6 +137,58 @@ function loadFresh(env: Env): Config {
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)
   return config
+}
+
+// Known to no one: under v3 without WXPAY_API_KEY, every v2 signature check fails. Made on first
+// use: a Worker may not generate random values at global scope.
+let isolateKey: string | undefined
+function unknownKey(): string {
+  isolateKey ??= (crypto.randomUUID() + crypto.randomUUID()).replaceAll('-', '').slice(0, 32)
+  return isolateKey
+}
+
+function v3Config(env: Env): V3Config {
+  const id = raw(env, 'WXPAY_PUBLIC_KEY_ID')
+  const pem = raw(env, 'WXPAY_PUBLIC_KEY')
+  if ((id === undefined) !== (pem === undefined)) {
+    throw fail(
+      'config',
+      `${id === undefined ? 'WXPAY_PUBLIC_KEY_ID' : 'WXPAY_PUBLIC_KEY'} is not set: set both WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY (public-key mode), or neither (platform-certificate mode)`,
+    )
+  }
+  return {
+    mchSerial: text(env, 'WXPAY_MCH_SERIAL', /^[0-9A-Fa-f]{8,64}$/, "the merchant API certificate's serial (hex)"),
+    privateKey: text(env, 'WXPAY_PRIVATE_KEY', PRIVATE_PEM, 'the PEM text of apiclient_key.pem', true),
+    apiV3Key: text(
+      env,
+      'WXPAY_APIV3_KEY',
+      /^[0-9A-Za-z]{32}$/,
+      'the 32-character APIv3 key (letters and digits)',
+      true,
+    ),
+    publicKey:
+      id === undefined
+        ? undefined
+        : {
+            id: text(env, 'WXPAY_PUBLIC_KEY_ID', /^PUB_KEY_ID_[0-9]{1,64}$/, 'PUB_KEY_ID_ followed by digits'),
+            pem: text(env, 'WXPAY_PUBLIC_KEY', PUBLIC_PEM, 'the PEM text of the WeChat Pay public key (pub_key.pem)'),
+          },
+  }
+}
+
+const PRIVATE_PEM = /^\s*-----BEGIN (RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END (RSA )?PRIVATE KEY-----\s*$/
+const PUBLIC_PEM = /^\s*-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/
+
+/** v3 requires an https notify_url (v3 reference §5.3): the service's own URL must be https then. */
+function publicUrl(env: Env, apiVersion: 'v2' | 'v3'): string | undefined {
+  if (!env.PUBLIC_URL) return undefined
+  const value = url(env, 'PUBLIC_URL', '')
+  if (apiVersion === 'v3' && !value.startsWith('https://'))
+    throw fail(
+      'config',
+      'PUBLIC_URL must be an https URL under WXPAY_API_VERSION=v3 (WeChat Pay v3 notifies https only)',
+    )
+  return value
 }
 
 function raw(env: Env, name: string): string | undefined {

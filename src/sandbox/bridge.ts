@@ -3,26 +3,28 @@
  * A stand-in for WeChat's in-app bridge, for pages opened outside WeChat. `GET /bridge.js` defines
  * `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)`; like WeChat, it has the five
  * parameters and `paySign` checked where the merchant key is (here, `POST /bridge/check`: the key
- * never reaches the page), shows a pay sheet, and on confirm pays the order in the sandbox
- * (`POST /bridge/pay`). `POST /bridge/scan` pays a NATIVE order by its code_url, as a payer's phone would.
+ * never reaches the page; v2's MD5/HMAC-SHA256 with the APIv2 key, v3's `RSA` with the merchant's
+ * public key), shows a pay sheet, and on confirm pays the order in the sandbox (`POST /bridge/pay`). `POST /bridge/scan` pays a NATIVE order by its code_url, as a payer's phone would.
  */
 import { Hono } from 'hono'
 import * as z from 'zod/mini'
 import { loadConfig } from '../config'
-import { SIGN_TYPES, verify } from '../wechat/sign'
+import { SIGN_TYPES, type SignType, verify } from '../wechat/sign'
+import { rsaVerify } from '../wechat/v3/crypto'
 import { BRIDGE_SCRIPT } from './bridge-script'
 import { jsonError, type SandboxEnv } from './http'
 import { loadOrder, type Order } from './orders'
 import { lookupKey } from './shop'
 import { now } from './time'
 import { PREPAY_TTL_MS } from './unifiedorder'
+import { readSettings } from './v3/dev'
 
 const PayParams = z.object({
   appId: z.string(),
   timeStamp: z.string(),
   nonceStr: z.string(),
   package: z.string(),
-  signType: z.enum(SIGN_TYPES),
+  signType: z.enum([...SIGN_TYPES, 'RSA']),
   paySign: z.string(),
 })
 
@@ -42,8 +44,9 @@ bridge.post('/bridge/check', async (c) => {
   const checked = await check(c.env, c.var.kv, await c.req.json().catch(() => undefined))
   if ('problem' in checked) return jsonError(400, 'get_brand_wcpay_request:fail', checked.problem)
   const { order } = checked
-  const { mchId } = loadConfig(c.env)
-  return c.json({ data: { mch_id: mchId, body: order.request.body, total_fee: Number(order.request.total_fee) } })
+  return c.json({
+    data: { mch_id: order.request.mch_id, body: order.request.body, total_fee: Number(order.request.total_fee) },
+  })
 })
 
 bridge.post('/bridge/pay', async (c) => {
@@ -66,12 +69,9 @@ async function check(env: Env, kv: KVNamespace, body: unknown): Promise<Checked>
   const params = PayParams.safeParse(body)
   if (!params.success) return { problem: 'appId, timeStamp, nonceStr, package, signType and paySign are required' }
   const { paySign, ...fields } = params.data
-  const config = loadConfig(env)
-  // 支付验证签名失败 is what the WeChat client shows for a paySign that does not verify.
-  if (!(await verify({ ...fields, sign: paySign }, config.apiKey, fields.signType))) {
-    return { problem: '支付验证签名失败 (paySign does not verify with the merchant key)' }
-  }
-  if (!config.appids.includes(fields.appId)) return { problem: `appId ${fields.appId} is not this merchant's appid` }
+  const signed = await checkPaySign(env, { ...fields, paySign })
+  if (typeof signed === 'string') return { problem: signed }
+  if (!signed.appids.includes(fields.appId)) return { problem: `appId ${fields.appId} is not this merchant's appid` }
   const prepayId = /^prepay_id=(wx[0-9a-f]{34})$/.exec(fields.package)?.[1]
   const order = prepayId ? await findOrder(kv, prepayId) : undefined
   if (!order || order.prepay.id !== prepayId) return { problem: 'package names no prepay_id the sandbox issued' }
@@ -82,6 +82,29 @@ async function check(env: Env, kv: KVNamespace, body: unknown): Promise<Checked>
     return { problem: 'the prepay_id has expired (2 h): place the order again' }
   if (order.trade_state !== 'NOTPAY') return { problem: `the order is ${order.trade_state}` }
   return { order }
+}
+
+/**
+ * Checks paySign with the merchant's key: for `RSA` (v3, reference §6.8) SHA256withRSA over
+ * `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant's public key; otherwise the v2
+ * signature with the APIv2 key. Answers the merchant's appids, or the problem to show.
+ */
+async function checkPaySign(
+  env: Env,
+  params: Omit<z.infer<typeof PayParams>, 'signType'> & { signType: string },
+): Promise<{ appids: readonly string[] } | string> {
+  // 支付验证签名失败 is what the WeChat client shows for a paySign that does not verify.
+  const failed = '支付验证签名失败 (paySign does not verify with the merchant key)'
+  const { paySign, signType, ...fields } = params
+  if (signType === 'RSA') {
+    const settings = await readSettings(env)
+    if (typeof settings === 'string') return settings
+    const signedText = `${fields.appId}\n${fields.timeStamp}\n${fields.nonceStr}\n${fields.package}\n`
+    return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appids: [settings.appid] } : failed
+  }
+  const config = loadConfig(env)
+  const v2 = signType as SignType
+  return (await verify({ ...fields, signType, sign: paySign }, config.apiKey, v2)) ? { appids: config.appids } : failed
 }
 
 /**

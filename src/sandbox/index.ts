@@ -1,7 +1,8 @@
 /**
  * @module
- * The built-in WeChat Pay v2 sandbox, mounted at /sandbox only when WXPAY_SANDBOX=on. It plays
- * WeChat for the configured merchant, with the same key: the v2 XML endpoints (wechat.ts), the
+ * The built-in WeChat Pay sandbox, mounted at /sandbox only when WXPAY_SANDBOX=on. It plays
+ * WeChat for the configured merchant, with the same keys: the v2 XML endpoints (wechat.ts), the v3
+ * JSON endpoints under /sandbox/v3 (v3/index.ts, on the same orders), the
  * developer routes that pay orders and show them (pay.ts), a stand-in shop (merchant.ts), and the
  * checkout pages (checkout.ts) with their shop backend (shop.ts) and a stand-in WeixinJSBridge (bridge.ts),
  * and the rendered API reference (reference.ts).
@@ -17,6 +18,7 @@ import { pay } from './pay'
 import { reference } from './reference'
 import { refunds } from './refunds'
 import { shop } from './shop'
+import { v3 } from './v3'
 import { wechat } from './wechat'
 
 /** The sandbox app; see the module comment for its routes. */
@@ -32,6 +34,7 @@ sandbox.use('*', async (c, next) => {
 })
 
 sandbox.route('/', wechat)
+sandbox.route('/v3', v3)
 sandbox.route('/', pay)
 sandbox.route('/', refunds)
 sandbox.route('/', merchant)

@@ -39,6 +39,7 @@ export async function notification(options: { order: Order; key: string; withSig
   const { order, key, withSignType } = options
   const { request, payment } = order
   if (!payment) throw new Error('only paid orders are notified')
+  if (order.sign_type === 'RSA') throw new Error('v3 orders are notified in JSON (v3/notify.ts)')
   const fields: Record<string, string> = {
     return_code: 'SUCCESS',
     result_code: 'SUCCESS',

@@ -48,6 +48,8 @@ const Refund = z.object({
   refund_fee: z.string(),
   refund_desc: z.optional(z.string()),
   notify_url: z.optional(z.string()),
+  /** Requested through API v3 (its notification is v3's); absent: v2. */
+  api: z.optional(z.literal('v3')),
   status: z.enum(['PROCESSING', 'SUCCESS', 'REFUNDCLOSE', 'CHANGE']),
   created_at: z.number(),
   completed_at: z.optional(z.number()),
@@ -64,9 +66,10 @@ const Prepay = z.object({
 const Order = z.object({
   v: z.literal(1),
   out_trade_no: z.string(),
-  /** The first unifiedorder's fields but sign, nonce_str and sign_type, verbatim. */
+  /** The first unifiedorder's fields but sign, nonce_str and sign_type, verbatim (v3 orders: v3/transactions.ts). */
   request: z.record(z.string(), z.string()),
-  sign_type: z.enum(SIGN_TYPES),
+  /** How the order's messages are signed: a v2 sign type, or `RSA` for an order placed through API v3. */
+  sign_type: z.enum([...SIGN_TYPES, 'RSA']),
   trade_state: z.enum(['NOTPAY', 'SUCCESS', 'CLOSED']),
   created_at: z.number(),
   closed_at: z.optional(z.number()),

@@ -1,7 +1,7 @@
 /**
  * @module
  * Developer routes (JSON): `POST /pay` plays the payer — it marks an order paid and notifies the
- * shop as WeChat would — and `GET /orders/:out_trade_no` shows what the sandbox holds.
+ * shop as WeChat would, in the form of the API that placed the order (v2 XML, or v3 JSON) — and `GET /orders/:out_trade_no` shows what the sandbox holds.
  */
 import { Hono } from 'hono'
 import * as z from 'zod/mini'
@@ -9,9 +9,10 @@ import { loadConfig } from '../config'
 import { jsonError, readInput, readSchedule, type SandboxEnv } from './http'
 import { coinFlip, couponId, openid, transactionId } from './ids'
 import { deliver, notification, retry } from './notify'
-import { loadOrder, type Order, recordAttempt, saveOrder } from './orders'
+import { type Attempt, loadOrder, type Order, recordAttempt, saveOrder } from './orders'
 import { refundView } from './refunds'
 import { beijingTime, now } from './time'
+import { notifyPayment, readSettings } from './v3/dev'
 
 const PayInput = z.object({
   out_trade_no: z.string('out_trade_no is required').check(z.minLength(1), z.maxLength(32)),
@@ -41,6 +42,9 @@ pay.post('/pay', async (c) => {
   const coupon = coupon_fee === undefined ? 0 : Number(coupon_fee)
   if (coupon >= total) return jsonError(400, 'wxPayError.params', `coupon_fee must be less than total_fee (${total})`)
 
+  const v3 = order.sign_type === 'RSA' ? await readSettings(c.env) : undefined
+  if (typeof v3 === 'string') return jsonError(500, 'wxPayError.config', v3)
+
   const at = now()
   order.trade_state = 'SUCCESS'
   order.payment = {
@@ -55,6 +59,12 @@ pay.post('/pay', async (c) => {
   // Paid before notifying: a shop that queries the order while handling the notification sees SUCCESS.
   await saveOrder(kv, order)
 
+  if (v3) {
+    const record = (attempt: Attempt) => recordAttempt(kv, out_trade_no, attempt)
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise)
+    await notifyPayment({ order, settings: v3, schedule, record, waitUntil })
+    return c.json({ data: view((await loadOrder(kv, out_trade_no)) ?? order) })
+  }
   const withSignType = sign_type_field === undefined ? coinFlip() : sign_type_field === 'send'
   const xml = await notification({ order, key: loadConfig(c.env).apiKey, withSignType })
   const first = await deliver(order.request.notify_url ?? '', xml, 1)

@@ -1,7 +1,7 @@
 /** The sandbox checkout under the merchant's second appid: the page, its shop backend and the stand-in pay sheet. */
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { verify } from '../../src/wechat/sign'
+import { sign, verify } from '../../src/wechat/sign'
 import { APPID, SECOND_APPID } from '../support/bindings'
 import { ledgerRecord } from '../support/ledger'
 import { KEY } from '../support/wechat'
@@ -37,6 +37,20 @@ describe('the checkout under the second appid', () => {
     expect((await ledgerRecord(out_trade_no))?.appid).toBe(SECOND_APPID)
     expect((await call('/bridge/pay', params)).json).toEqual({ data: { out_trade_no, paid: true } })
     expect((await call(`/shop/orders/${out_trade_no}`)).json.data).toMatchObject({ paid: true, relays: 1 })
+  })
+
+  it('the stand-in pay sheet refuses paySign made for the merchant’s other appid, and pays nothing', async () => {
+    const placed = await call('/shop/orders', { quantity: 1, appid: SECOND_APPID })
+    const { paySign: _, ...params } = placed.json.data.params
+    const other = { ...params, appId: APPID }
+    const signed = { ...other, paySign: await sign(other, KEY, 'HMAC-SHA256') }
+    for (const path of ['/bridge/check', '/bridge/pay']) {
+      const reply = await call(path, signed)
+      expect(reply.status).toBe(400)
+      expect(reply.json.error.message).toBe(`appId ${APPID} is not the appid the order was placed under`)
+    }
+    const { out_trade_no } = placed.json.data
+    expect((await call(`/shop/orders/${out_trade_no}`)).json.data).toMatchObject({ paid: false, relays: 0 })
   })
 
   it('passes on the service’s refusal of an appid the merchant does not have', async () => {

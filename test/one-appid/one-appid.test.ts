@@ -1,6 +1,6 @@
 /**
- * One appid, as most deployments have (the `one-appid` project in vitest.config.ts runs this file
- * with WXPAY_APPID holding one appid): it is the default and the only one a request may name.
+ * One appid, as most deployments have (the `workerd` project in vitest.config.ts runs with
+ * WXPAY_APPID holding one appid): it is the default and the only one a request may name.
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'

@@ -8,7 +8,7 @@ import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/dev'
 import { sign } from '../../src/wechat/sign'
-import { SECOND_APPID, TEST_BINDINGS } from '../support/bindings'
+import { TEST_BINDINGS } from '../support/bindings'
 import { SERVICE } from '../support/net'
 import { APPID, KEY, SANDBOX } from './client'
 
@@ -148,14 +148,6 @@ describe('the stand-in bridge', () => {
         return { ...fields, paySign: await sign(fields, KEY, 'HMAC-SHA256') }
       },
       "appId wx0000000000000000 is not this merchant's appid",
-    ],
-    [
-      'the merchant’s other appId, signed',
-      async ({ paySign: _, ...p }) => {
-        const fields = { ...p, appId: SECOND_APPID }
-        return { ...fields, paySign: await sign(fields, KEY, 'HMAC-SHA256') }
-      },
-      `appId ${SECOND_APPID} is not the appid the order was placed under`,
     ],
     [
       'a prepay_id the sandbox never issued, signed',

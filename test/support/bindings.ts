@@ -2,6 +2,7 @@
  * Test-only configuration (vitest.config.ts passes it to the Worker). The sandbox plays WeChat
  * with the same key, so every signature in the tests is real.
  */
+import { MERCHANT_V3_BINDINGS, SANDBOX_V3_BINDINGS } from './v3-keys.ts'
 
 /** The merchant's appids: an official account (the default) and a mini program. */
 export const APPIDS = ['wxd930ea5d5a258f4f', 'wx2421b1c4370ec43b'] as const
@@ -11,7 +12,7 @@ export const APPID = APPIDS[0]
 export const SECOND_APPID = APPIDS[1]
 
 export const TEST_BINDINGS = {
-  WXPAY_APPID: APPIDS.join(','),
+  WXPAY_APPID: APPID,
   WXPAY_MCH_ID: '10000100',
   WXPAY_API_KEY: 'test0key0test0key0test0key0test0',
   WXPAY_SIGN_TYPE: 'HMAC-SHA256',
@@ -28,10 +29,12 @@ export const TEST_BINDINGS = {
   RECOVERY_SCHEDULE: '600,1200,1800',
   RELAY_RETRY_SCHEDULE: '600,1200,1800',
   REFUND_CHECK_SCHEDULE: '600,1200',
+  ...SANDBOX_V3_BINDINGS,
+  ...MERCHANT_V3_BINDINGS,
 } as const
 
-/** The same with one appid, as most deployments have (the `one-appid` project in vitest.config.ts). */
-export const ONE_APPID_BINDINGS = { ...TEST_BINDINGS, WXPAY_APPID: APPID }
+/** The same with both appids under the one mch_id (the `two-appids` project in vitest.config.ts). */
+export const TWO_APPIDS_BINDINGS = { ...TEST_BINDINGS, WXPAY_APPID: APPIDS.join(',') }
 
 export const TOKEN = 'test-token-new'
 /** An OPS_TOKENS token: redeliver and reconciliation. */

@@ -11,6 +11,9 @@ const secrets = [
   env.NOTIFY_SECRET,
   ...String(env.API_TOKENS).split(','),
   ...String(env.OPS_TOKENS).split(','),
+  // API v3: the APIv3 key, and a line from the middle of the merchant's private key.
+  (env as unknown as Record<string, unknown>).WXPAY_APIV3_KEY,
+  String((env as unknown as Record<string, unknown>).WXPAY_PRIVATE_KEY ?? '').split('\n')[5],
 ].filter((value): value is string => typeof value === 'string' && value.length > 0)
 
 const seen: string[] = []
