@@ -53,7 +53,8 @@ export default defineConfig({
           name: 'node',
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 30_000,
+          // Each browser test drives wrangler dev and Chromium: about 10 s alone, more beside the workerd suite.
+          testTimeout: 60_000,
         },
       },
     ],

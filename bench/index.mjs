@@ -20,6 +20,7 @@ import { benchCodec } from './codec.mjs'
 import { benchEndToEnd } from './e2e.mjs'
 import { round } from './lib/stats.mjs'
 import { ROOT, workerdInfo } from './lib/tools.mjs'
+import { benchReconcile } from './reconcile.mjs'
 import { benchService } from './service.mjs'
 
 // Issue 7's goal for the production bundle (test/bundle.test.ts enforces its own, looser budget).
@@ -72,6 +73,10 @@ if (!paramsOnly)
 if (!paramsOnly)
   await part('bill', '5. The daily bill read as a stream (Node, 100,000 rows)', async () =>
     (await import('./bill.mjs')).benchBill({ log }),
+  )
+if (!paramsOnly)
+  await part('reconcile', '6. The daily reconciliation Workflow (workerd, synthetic days)', () =>
+    benchReconcile({ log }),
   )
 
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')

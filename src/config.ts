@@ -39,6 +39,8 @@ export type Config = {
   relayRetrySchedule: number[]
   /** Seconds after a refund request at which a refund still PROCESSING asks WeChat (refundquery). */
   refundCheckSchedule: number[]
+  /** How long `POST /v1/pay/reconciliation` waits for a run before answering 202 with its progress. */
+  reconciliationWaitMs: number
 }
 
 /** What APIv3 needs besides the merchant number and appid (v3 reference §2). */
@@ -83,6 +85,7 @@ const VARIABLES = [
   'WXPAY_APIV3_KEY',
   'WXPAY_PUBLIC_KEY_ID',
   'WXPAY_PUBLIC_KEY',
+  'RECONCILIATION_WAIT_MS',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -133,6 +136,7 @@ function loadFresh(env: Env): Config {
     recoverySchedule: schedule(env, 'RECOVERY_SCHEDULE', DEFAULT_RECOVERY_SCHEDULE),
     relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
     refundCheckSchedule: schedule(env, 'REFUND_CHECK_SCHEDULE', DEFAULT_REFUND_CHECK_SCHEDULE),
+    reconciliationWaitMs: millis(env, 'RECONCILIATION_WAIT_MS', 10_000),
   }
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)

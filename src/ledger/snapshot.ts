@@ -4,17 +4,21 @@
  * KV is read everywhere and decides nothing: each order's ledger (the Durable Object) is its only
  * writer, at most once a second per key (KV's limit), and nothing reads a snapshot to decide.
  *
- * | key                           | value                                   | metadata                                  |
- * |-------------------------------|-----------------------------------------|-------------------------------------------|
- * | `order:<out_trade_no>`        | the order record (JSON, schema v2)      | {@link SnapshotMeta}: state, relayed, … |
- * | `paid:<yyyyMMdd>:<out_trade_no>` | `""` — the order was paid that Beijing day (time_end) | —                 |
- * | `relay-failed:<out_trade_no>` | `""` — a relay's retry schedule is spent, not delivered | —                 |
- * | `reconciliation:<yyyyMMdd>`   | the day's reconciliation report (JSON)  | —                                         |
+ * | key                                        | value / list() metadata                                  |
+ * |--------------------------------------------|----------------------------------------------------------|
+ * | `order:<out_trade_no>`                     | the order record (JSON, schema v2) / {@link SnapshotMeta} |
+ * | `paid:<yyyyMMdd>:<out_trade_no>`           | `""` / {@link PaidMeta}: paid that Beijing day (time_end) |
+ * | `refunded:<yyyyMMdd>:<out_refund_no>`      | `""` / {@link RefundedMeta}: a final refund WeChat accepted that day |
+ * | `relay-failed:<yyyyMMdd>:<out_trade_no>`   | `""` / {@link RelayFailedMeta}: a relay's schedule was spent that day |
+ * | `reconciliation:<yyyyMMdd>`                | the day's reconciliation report (JSON)                   |
+ * | `reconciliation-run:<instance>:…`          | a run's work in progress (expires after 7 days)          |
  *
- * The two index keys let the reconciliation list a day's payments and the undelivered relays
- * with `list({ prefix })` instead of reading every order.
+ * The index keys carry in their list() metadata what the reconciliation compares, so one
+ * `list({ prefix })` page covers 1,000 orders and only the rows that differ reach a ledger. Keys
+ * written by earlier versions (`paid:` without metadata, `relay-failed:<out_trade_no>`) are read
+ * from the ledger instead (README "Storage").
  */
-import type { OrderRecord } from './record'
+import { isFinalRefund, type OrderRecord } from './record'
 import { PAYMENT, refundKey } from './tasks'
 
 export const keys = {
@@ -22,10 +26,35 @@ export const keys = {
   orderPrefix: 'order:',
   paid: (day: string, outTradeNo: string) => `paid:${day}:${outTradeNo}`,
   paidPrefix: (day: string) => `paid:${day}:`,
-  relayFailed: (outTradeNo: string) => `relay-failed:${outTradeNo}`,
-  relayFailedPrefix: 'relay-failed:',
+  refunded: (day: string, outRefundNo: string) => `refunded:${day}:${outRefundNo}`,
+  refundedPrefix: (day: string) => `refunded:${day}:`,
+  relayFailed: (day: string, outTradeNo: string) => `relay-failed:${day}:${outTradeNo}`,
+  relayFailedPrefix: (day: string) => `relay-failed:${day}:`,
   reconciliation: (billDate: string) => `reconciliation:${billDate}`,
+  run: (instance: string, part: string) => `reconciliation-run:${instance}:${part}`,
 } as const
+
+/** `paid:` metadata: what the bill's payment line is compared with. */
+export type PaidMeta = { total_fee: number; transaction_id: string }
+/** `refunded:` metadata: what the bill's refund line is compared with. */
+export type RefundedMeta = {
+  out_trade_no: string
+  refund_fee: number
+  refund_status: string
+  refund_id: string
+}
+/** `relay-failed:` metadata: the relays whose schedule was spent that day (`payment`, `refund:<out_refund_no>`). */
+export type RelayFailedMeta = { relays: string[] }
+
+/** An index key and its list() metadata. */
+export type IndexEntry = { key: string; metadata: PaidMeta | RefundedMeta | RelayFailedMeta }
+
+/** The Beijing day (yyyyMMdd) of an ISO instant: WeChat's bill days are Beijing days. */
+export function beijingDay(iso: string): string | undefined {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return undefined
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
+}
 
 /** What `list({ prefix: 'order:' })` shows of each order without reading it (≤ 1 KB). */
 export type SnapshotMeta = {
@@ -63,23 +92,65 @@ export function failedRelays(record: OrderRecord): string[] {
 /** Some relay of the order is spent without a delivery. */
 export const relayFailed = (record: OrderRecord): boolean => failedRelays(record).length > 0
 
-/** The index keys `record` belongs under now. */
-export function indexKeys(record: OrderRecord): string[] {
-  const out: string[] = []
-  const day = record.payment?.time_end.slice(0, 8)
-  if (day && /^\d{8}$/.test(day)) out.push(keys.paid(day, record.out_trade_no))
-  if (relayFailed(record)) out.push(keys.relayFailed(record.out_trade_no))
+/**
+ * The index keys `record` belongs under now, with their metadata. Each key's metadata is final when
+ * the key is first written (a payment's amount and transaction_id, a final refund), so a key is
+ * written once and deleted when the order leaves it.
+ */
+export function indexEntries(record: OrderRecord): IndexEntry[] {
+  const out: IndexEntry[] = []
+  const payment = record.payment
+  const day = payment?.time_end.slice(0, 8)
+  if (payment && day && /^\d{8}$/.test(day)) {
+    out.push({
+      key: keys.paid(day, record.out_trade_no),
+      metadata: { total_fee: record.total_fee, transaction_id: payment.transaction_id },
+    })
+  }
+  for (const refund of record.refunds ?? []) {
+    // Only a final refund is indexed: one still in progress on the bill's day is read from its
+    // ledger, which asks WeChat. A refund is in the bill of the day WeChat accepted it, which is the
+    // day it was asked but for a request that straddles midnight (also read from its ledger then).
+    const refundDay = beijingDay(refund.requested_at)
+    if (!isFinalRefund(refund.refund_status) || !refund.refund_id || !refundDay) continue
+    out.push({
+      key: keys.refunded(refundDay, refund.out_refund_no),
+      metadata: {
+        out_trade_no: record.out_trade_no,
+        refund_fee: refund.refund_fee,
+        refund_status: refund.refund_status,
+        refund_id: refund.refund_id,
+      },
+    })
+  }
+  const failedOn = new Map<string, string[]>()
+  const spent = (relay: string, state: { relay_failed_at?: string; relayed_at?: string }) => {
+    const failedDay = state.relay_failed_at && state.relayed_at === undefined && beijingDay(state.relay_failed_at)
+    if (failedDay) failedOn.set(failedDay, [...(failedOn.get(failedDay) ?? []), relay])
+  }
+  spent(PAYMENT, record)
+  for (const refund of record.refunds ?? []) spent(refundKey(refund.out_refund_no), refund)
+  // The relays as first written: the reconciliation reads the ledger for the current ones.
+  for (const [failedDay, relays] of failedOn) {
+    out.push({ key: keys.relayFailed(failedDay, record.out_trade_no), metadata: { relays } })
+  }
   return out
 }
 
+/** The index keys `record` belongs under now. */
+export const indexKeys = (record: OrderRecord): string[] => indexEntries(record).map((entry) => entry.key)
+
 /** Puts the index keys `record` needs and deletes those it left; returns the keys it is under now. */
 export async function syncIndexes(kv: KVNamespace, record: OrderRecord, written: readonly string[]): Promise<string[]> {
-  const wanted = indexKeys(record)
+  const wanted = indexEntries(record)
+  const keep = new Set(wanted.map((entry) => entry.key))
   await Promise.all([
-    ...wanted.filter((key) => !written.includes(key)).map((key) => kv.put(key, '')),
-    ...written.filter((key) => !wanted.includes(key)).map((key) => kv.delete(key)),
+    ...wanted
+      .filter((entry) => !written.includes(entry.key))
+      .map((entry) => kv.put(entry.key, '', { metadata: entry.metadata })),
+    ...written.filter((key) => !keep.has(key)).map((key) => kv.delete(key)),
   ])
-  return wanted
+  return [...keep]
 }
 
 /** Writes the snapshot of `record`; the caller keeps to one write a second per key. */

@@ -91,25 +91,21 @@ function operation(route: RouteDoc): Json {
       content: { 'application/x-www-form-urlencoded': fields, 'application/json': fields },
     },
     responses: {
-      ...(route.reply && {
-        200: {
-          description: 'success',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['data'],
-                additionalProperties: false,
-                properties: { data: jsonSchema(route.reply.data) },
-              },
-              example: { data: route.reply.example },
-            },
-          },
-        },
-      }),
+      ...(route.reply && { 200: replyDoc('success', route.reply) }),
+      ...(route.accepted && { 202: replyDoc('started or joined, still running', route.accepted) }),
       ...errorResponses([...EVERY_JSON_ROUTE, ...route.failures], route.wechatCodes),
     },
   }
+}
+
+function replyDoc(description: string, reply: { data: z.ZodMiniType; example: object }): Json {
+  const schema = {
+    type: 'object',
+    required: ['data'],
+    additionalProperties: false,
+    properties: { data: jsonSchema(reply.data) },
+  }
+  return { description, content: { 'application/json': { schema, example: { data: reply.example } } } }
 }
 
 function relayOperation(): Json {

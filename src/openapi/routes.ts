@@ -24,6 +24,8 @@ export type RouteDoc = {
   request: { fields: z.ZodMiniType; example: Record<string, string> } | { xml: string; example: string }
   /** The reply's `data` (JSON routes), with an example. */
   reply?: { data: z.ZodMiniType; example: object }
+  /** A 202 reply's `data`: the work was started (or joined) and is still going. */
+  accepted?: { data: z.ZodMiniType; example: object }
   /** The service's own failures, besides those every JSON route has (see document.ts). */
   failures: readonly FailureKind[]
   /** WeChat err_codes the route passes on with their own status (errors.ts). */
@@ -97,11 +99,13 @@ const Discrepancy = z.object({
     'missing_from_bill',
     'refund_not_recorded',
     'refund_amount_mismatch',
+    'unchecked',
   ]),
   out_trade_no: text,
   out_refund_no: z.optional(text),
   bill: z.nullable(z.record(z.string(), z.union([z.string(), z.number()]))),
   ledger: z.nullable(z.record(z.string(), z.union([z.string(), z.number()]))),
+  reason: z.optional(text),
 })
 
 export const ROUTES: readonly RouteDoc[] = [
@@ -313,12 +317,13 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/v1/pay/reconciliation',
     summary: 'The daily bill reconciled with the ledgers',
     description:
-      "The report of one Beijing day (kept as reconciliation:<yyyyMMdd>, made by the daily Cron Trigger), run now if there is none yet or with refresh=1. WeChat's ALL bill is compared with every order's ledger; a payment or refund the bill shows that a ledger lacks is confirmed with orderquery/refundquery and recorded and relayed (`fixed`). A day without a bill is `bill: none`, not an error.",
+      "The report of one Beijing day (kept as reconciliation:<yyyyMMdd>, made by the daily Cron Trigger's Workflow run), or — if there is none yet, or with refresh=1 — the run that makes it: started, or joined if one is going, and waited for up to RECONCILIATION_WAIT_MS (10 s); still running, the answer is 202 with its status and progress, and the same call later answers the report. WeChat's ALL bill is compared with the day's index keys; only the differences reach a ledger: a payment or refund the bill shows that a ledger lacks is confirmed with orderquery/refundquery and recorded and relayed (`fixed`); an order whose ledger fails is `unchecked` with its reason. A day without a bill is `bill: none`, not an error.",
     request: { fields: ReconciliationInput, example: { bill_date: '20261129' } },
     reply: {
       data: z.object({
         bill_date: text,
         generated_at: text,
+        run: text,
         bill: z.enum(['found', 'none']),
         totals: z.object({
           bill: z.object({ payments: z.int(), payment_fee: fen, refunds: z.int(), refund_fee: fen }),
@@ -338,6 +343,7 @@ export const ROUTES: readonly RouteDoc[] = [
       example: {
         bill_date: '20261129',
         generated_at: '2026-11-30T03:00:04.000Z',
+        run: 'reconcile-20261129',
         bill: 'found',
         totals: {
           bill: { payments: 1, payment_fee: 101, refunds: 1, refund_fee: 30 },
@@ -347,6 +353,23 @@ export const ROUTES: readonly RouteDoc[] = [
         fixed: [],
         relay_failed: [],
         malformed: [],
+      },
+    },
+    accepted: {
+      data: z.object({
+        run: text,
+        status: text,
+        progress: z.object({
+          phase: z.enum(['download', 'check', 'done']),
+          items: z.optional(z.int()),
+          chunks: z.optional(z.int()),
+          done: z.optional(z.int()),
+        }),
+      }),
+      example: {
+        run: 'reconcile-20261129',
+        status: 'running',
+        progress: { phase: 'check', items: 1200, chunks: 5, done: 2 },
       },
     },
     failures: ['upstream', 'timeout'],

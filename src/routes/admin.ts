@@ -1,12 +1,11 @@
 /**
  * @module
  * Operating the money lifecycle: `/redeliver` relays a payment (or a refund) to the shop again now;
- * `/reconciliation` reads (or runs) the daily bill's reconciliation report.
+ * `/reconciliation` reads the daily bill's reconciliation report, or starts (joins) its run.
  */
 import { Hono } from 'hono'
-import { keys } from '../ledger/snapshot'
 import { ledgerOf, unwrap } from '../ledger/stub'
-import { type Report, reconcile } from '../reconcile'
+import { reconciliation } from '../reconcile'
 import { input } from './input'
 import { ReconciliationInput, RedeliverInput } from './schemas'
 
@@ -17,6 +16,8 @@ export const admin = new Hono<{ Bindings: Env }>()
   })
   .post('/reconciliation', input(ReconciliationInput), async (c) => {
     const { bill_date, refresh } = c.var.input
-    const kept = refresh === '1' ? null : await c.env.ORDERS.get<Report>(keys.reconciliation(bill_date), 'json')
-    return c.json({ data: kept ?? (await reconcile(c.env, bill_date)) })
+    const answer = await reconciliation(c.env, bill_date, refresh === '1')
+    if (answer.done) return c.json({ data: answer.report })
+    const { run, status, progress } = answer
+    return c.json({ data: { run, status, progress } }, 202)
   })

@@ -13,7 +13,15 @@ import { captureLogs } from '../support/secrets'
 
 const beijingToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
 
-describe('the reconciliation with two appids', () => {
+// A run checks every difference of the day, other test files' orders among them: it is waited for.
+const reconciliation = () =>
+  post(
+    '/v1/pay/reconciliation',
+    { bill_date: beijingToday(), refresh: '1' },
+    { env: { RECONCILIATION_WAIT_MS: '60000' } as Partial<Env> },
+  )
+
+describe('the reconciliation with two appids', { timeout: 60_000 }, () => {
   it('matches the paid orders of both appids in one report', async () => {
     // Every run logs the discrepancies of other tests' orders; this test reads the report.
     captureLogs()
@@ -23,7 +31,7 @@ describe('the reconciliation with two appids', () => {
       await sandboxPay(order.out_trade_no)
       await snapshotCaughtUp(order.out_trade_no)
     }
-    const { status, body } = await post('/v1/pay/reconciliation', { bill_date: beijingToday(), refresh: '1' })
+    const { status, body } = await reconciliation()
     expect(status).toBe(200)
     expect(body.data.bill).toBe('found')
     const about = (entry: { out_trade_no: string }) => orders.some((o) => o.out_trade_no === entry.out_trade_no)
@@ -42,7 +50,7 @@ describe('the reconciliation with two appids', () => {
     route('service.test', () => new Response('down', { status: 503 }))
     await sandboxPay(order.out_trade_no)
     route('service.test', (request) => exports.default.fetch(request))
-    const { body } = await post('/v1/pay/reconciliation', { bill_date: beijingToday(), refresh: '1' })
+    const { body } = await reconciliation()
     expect(body.data.fixed).toContainEqual({ kind: 'payment_recorded', out_trade_no: order.out_trade_no })
   })
 })

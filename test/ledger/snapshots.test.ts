@@ -47,12 +47,13 @@ describe('index keys', () => {
       }) as KVNamespace['put']
       return watched
     })
-    // The relay schedule is spent: the order goes under relay-failed:<no>.
+    // The relay schedule is spent: the order goes under relay-failed:<day spent>:<no>.
     for (let i = 0; i < 8; i++) await runAlarm(order.out_trade_no)
     expect((await ledgerRecord(order.out_trade_no))?.relay_failed_at).toBeDefined()
-    expect(puts).toContainEqual({ key: `relay-failed:${order.out_trade_no}`, known: true })
+    const day = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
+    expect(puts).toContainEqual({ key: `relay-failed:${day}:${order.out_trade_no}`, known: true })
     expect(puts.filter((put) => !put.known)).toEqual([])
-    expect(await env.ORDERS.get(`relay-failed:${order.out_trade_no}`)).toBe('')
+    expect(await env.ORDERS.get(`relay-failed:${day}:${order.out_trade_no}`)).toBe('')
   })
 })
 
