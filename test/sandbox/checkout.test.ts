@@ -10,7 +10,7 @@ import worker from '../../src/dev'
 import { sign } from '../../src/wechat/sign'
 import { TEST_BINDINGS } from '../support/bindings'
 import { SERVICE } from '../support/net'
-import { APPID, KEY, SANDBOX } from './client'
+import { KEY, SANDBOX } from './client'
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the document or the service holds
 type Json = Record<string, any>
@@ -89,7 +89,7 @@ describe('the shop backend', () => {
   it('prices the cart itself and returns signed pay parameters, never its token', async () => {
     const order = await jsapiOrder(3)
     expect(order.total_fee).toBe(3)
-    expect(order.params).toMatchObject({ appId: APPID, signType: 'HMAC-SHA256' })
+    expect(order.params).toMatchObject({ appId: TEST_BINDINGS.WXPAY_APPID, signType: 'HMAC-SHA256' })
     expect(order.params.package).toMatch(/^prepay_id=wx/)
   })
 

@@ -6,10 +6,10 @@ import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { type SignType, sign, verify } from '../../src/wechat/sign'
 import { decode, encode, type Fields } from '../../src/wechat/xml'
-import { APPID as DEFAULT_APPID, TEST_BINDINGS } from '../support/bindings'
+import { TEST_BINDINGS } from '../support/bindings'
 
 export const KEY = TEST_BINDINGS.WXPAY_API_KEY
-export const APPID = DEFAULT_APPID
+export const APPID = TEST_BINDINGS.WXPAY_APPID
 export const MCH_ID = TEST_BINDINGS.WXPAY_MCH_ID
 export const SANDBOX = 'http://service.test/sandbox'
 

@@ -4,18 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { app } from '../../src/app'
 import { sign } from '../../src/wechat/sign'
 import { encode } from '../../src/wechat/xml'
-import {
-  APPID,
-  call,
-  expectRefused,
-  expectSigned,
-  KEY,
-  lookup,
-  order,
-  postRaw,
-  signed,
-  type WechatPath,
-} from './client'
+import { call, expectRefused, expectSigned, KEY, lookup, order, postRaw, signed, type WechatPath } from './client'
 
 const PATHS: WechatPath[] = ['/pay/unifiedorder', '/pay/orderquery', '/pay/closeorder']
 
@@ -95,7 +84,7 @@ describe('authentic requests', () => {
   it.each(['MD5', 'HMAC-SHA256'] as const)('accepts %s and signs the reply with the same type', async (signType) => {
     const reply = await call('/pay/unifiedorder', order(), { signType })
     await expectSigned(reply, signType)
-    expect(reply).toMatchObject({ return_msg: 'OK', result_code: 'SUCCESS', appid: APPID })
+    expect(reply).toMatchObject({ return_msg: 'OK', result_code: 'SUCCESS', appid: env.WXPAY_APPID })
     expect(reply.mch_id).toBe(env.WXPAY_MCH_ID)
     expect(reply.nonce_str).toMatch(/^[A-Za-z0-9]{1,32}$/)
     expect(reply.sign_type).toBeUndefined()

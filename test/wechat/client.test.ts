@@ -13,7 +13,7 @@ import { type BillReply, createClient, isWechatHost, type Transport } from '../.
 import { verify } from '../../src/wechat/sign'
 import { decode } from '../../src/wechat/xml'
 import { captureLogs } from '../support/secrets'
-import { APPID, KEY, successReply } from '../support/wechat'
+import { KEY, successReply } from '../support/wechat'
 
 const WECHAT = {
   WXPAY_API_BASE: 'https://api.mch.weixin.qq.com',
@@ -94,7 +94,7 @@ describe('/secapi/* and the client certificate', () => {
     expect(cert.urls).toEqual(['https://api.mch.weixin.qq.com/secapi/pay/refund'])
     expect(plain.urls).toEqual([])
     expect(await verify(cert.requests[0] ?? {}, KEY)).toBe(true)
-    expect(cert.requests[0]).toMatchObject({ ...REFUND, appid: APPID, mch_id: env.WXPAY_MCH_ID })
+    expect(cert.requests[0]).toMatchObject({ ...REFUND, appid: env.WXPAY_APPID, mch_id: env.WXPAY_MCH_ID })
   })
 
   it('falls back to the backup domain through certFetch too', async () => {
