@@ -40,9 +40,9 @@ describe('the reconciliation with two appids', { timeout: 60_000 }, () => {
     expect(body.data.totals.bill.payments).toBeGreaterThanOrEqual(2)
   })
 
-  // Known gap, kept visible: src/reconcile.ts asks orderquery (and refundquery) without the order's
-  // appid, so the reply is for the default appid and the ledger refuses it (payment_not_recorded).
-  // Once it sends `appid: appidOf(record, config.appid)` this fails: make it a plain `it`.
+  // Known gap, kept visible: the reconciliation's confirmations (src/reconcile/fix.ts) ask orderquery
+  // and refundquery without the order's appid, so the reply is for the default appid and the ledger
+  // refuses it (payment_not_recorded). Once they send the record's appid this fails: make it `it`.
   it.fails('confirms an unheard payment under the second appid with orderquery under that appid', async () => {
     captureLogs()
     shop()
