@@ -11,7 +11,10 @@ export type Config = {
   apiVersion: 'v2' | 'v3'
   /** The APIv3 credentials; present exactly when apiVersion is v3. */
   v3: V3Config | undefined
+  /** The default appid: the first of WXPAY_APPID, used when a request names none. */
   appid: string
+  /** Every appid bound to the merchant (WXPAY_APPID, comma-separated): official account, mini program, app. */
+  appids: readonly string[]
   mchId: string
   /**
    * WXPAY_API_KEY. Under v3 it is optional (set, v2 notifications of orders placed before the switch
@@ -109,10 +112,12 @@ function loadFresh(env: Env): Config {
   if (cached) return cached
   const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'] as const, 'v2')
   const v3 = apiVersion === 'v3' ? v3Config(env) : undefined
+  const ids = appids(env)
   const config: Config = {
     apiVersion,
     v3,
-    appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
+    appid: ids[0] as string,
+    appids: ids,
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
     apiKey:
       v3 && raw(env, 'WXPAY_API_KEY') === undefined
@@ -239,6 +244,19 @@ function schedule(env: Env, name: string, fallback: number[]): number[] {
     throw fail('config', `${name} must be up to 20 increasing numbers of seconds, comma-separated (e.g. 300,1800,7500)`)
   }
   return seconds
+}
+
+/** At most this many appids per merchant: far above the official account, mini program and app a shop has. */
+export const MAX_APPIDS = 10
+
+/** WXPAY_APPID: the appids bound to the one mch_id, comma-separated; the first is the default. */
+function appids(env: Env): readonly string[] {
+  if (raw(env, 'WXPAY_APPID') === undefined) throw fail('config', 'WXPAY_APPID is not set')
+  const list = (raw(env, 'WXPAY_APPID') as string).split(',').map((appid) => appid.trim())
+  const rule = `WXPAY_APPID must be up to ${MAX_APPIDS} distinct appids of up to 32 letters and digits, comma-separated`
+  if (list.length > MAX_APPIDS || !list.every((appid) => /^[A-Za-z0-9_]{1,32}$/.test(appid))) throw fail('config', rule)
+  if (new Set(list).size !== list.length) throw fail('config', `${rule} (one is listed twice)`)
+  return Object.freeze(list)
 }
 
 function notifySecrets(env: Env): string[] {

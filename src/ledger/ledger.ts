@@ -99,10 +99,13 @@ export class OrderLedger extends DurableObject<Env> {
   /**
    * A verified payment notification: reconcile, record, relay once. Resolves when the shop has the
    * payment (or already had it); a notification arriving while a relay is in flight waits for it.
+   * `appid`: the one it was sent for, which must be the order's.
    */
-  async notifyPayment(payment: Payment): Promise<Outcome> {
+  async notifyPayment(payment: Payment, appid: string): Promise<Outcome> {
     const opened = await this.store.open(payment.out_trade_no)
     if (!opened.ok) return unreadable(payment.out_trade_no)
+    const mismatch = this.otherAppid(opened.value, appid, { out_trade_no: payment.out_trade_no })
+    if (mismatch) return mismatch
     const accepted = await this.payments.accept(payment, 'notification')
     if (!accepted.ok) return accepted
     return this.relays.deliver(PAYMENT)
@@ -128,10 +131,29 @@ export class OrderLedger extends DurableObject<Env> {
    * A decrypted refund notification — unsigned, so only a hint: the refund's state is confirmed
    * with refundquery (a signed reply) before anything is recorded, then relayed once.
    */
-  async notifyRefund(notice: RefundNotice): Promise<Outcome> {
+  async notifyRefund(notice: RefundNotice, appid: string): Promise<Outcome> {
     const opened = await this.store.open(notice.out_trade_no)
     if (!opened.ok) return unreadable(notice.out_trade_no)
+    const detail = { out_trade_no: notice.out_trade_no, out_refund_no: notice.out_refund_no }
+    const mismatch = this.otherAppid(opened.value, appid, detail)
+    if (mismatch) return mismatch
     return this.refundChecks.notified(opened.value, notice)
+  }
+
+  /**
+   * A notification for another appid than the order was placed under is not about this order, even
+   * from one of the merchant's appids: refused before anything is recorded or relayed.
+   */
+  private otherAppid(record: OrderRecord | null, appid: string, detail: Record<string, string>): Outcome | undefined {
+    if (!record) return undefined
+    const own = this.upstream.appidOf(record)
+    if (appid === own) return undefined
+    return {
+      ok: false,
+      reason: 'appid_mismatch',
+      message: "appid is not the order's",
+      detail: { ...detail, appid, order_appid: own },
+    }
   }
 
   // ---- RPC: refunds ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
 import { PayError, wechatError } from '../errors'
-import { isPaid } from '../ledger/record'
+import { appidOf, isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { type Client, createClient, randomNonce as nonce } from '../wechat/client'
 import { orderReplyOf, toOrderView } from '../wechat/order'
@@ -41,7 +41,7 @@ export const pay = new Hono<Env>()
     // getBrandWCPayRequest: paySign over exactly these five fields (reference §7.1).
     const data = await signed(
       {
-        appId: d.config.appid,
+        appId: appidOf(record, d.config.appid),
         timeStamp: seconds(),
         nonceStr: nonce(),
         package: `prepay_id=${record.prepay_id}`,
@@ -66,7 +66,7 @@ export const pay = new Hono<Env>()
         // APP 调起支付 (reference §7.4): six lower-case fields, signed like the order.
         app: await signed(
           {
-            appid: d.config.appid,
+            appid: appidOf(record, d.config.appid),
             partnerid: d.config.mchId,
             prepayid,
             package: 'Sign=WXPay',
@@ -81,19 +81,24 @@ export const pay = new Hono<Env>()
     return c.json({ data })
   })
   .post('/queryOrder', input(QueryInput), async (c) => {
-    const { wechat } = deps(c)
+    const { wechat, config } = deps(c)
     const { out_trade_no, transaction_id } = c.var.input
-    const reply = await orderQuery(wechat, out_trade_no, transaction_id)
+    const ledger = ledgerOf(c.env, out_trade_no)
+    // WeChat answers for the appid asked with: the order's (the default for one this service never placed).
+    const record = unwrap(await ledger.get(out_trade_no))
+    const appid = appidOf(record ?? {}, config.appid)
+    const reply = await orderQuery(wechat, appid, out_trade_no, transaction_id)
     const view = toOrderView(reply)
     // The ledger moves forward with what WeChat says; a payment found here is relayed like a notified one.
-    unwrap(await ledgerOf(c.env, out_trade_no).learnQuery(out_trade_no, { ...reply }))
+    unwrap(await ledger.learnQuery(out_trade_no, { ...reply }))
     return c.json({ data: view })
   })
   .post('/closeOrder', input(QueryInput), async (c) => {
-    const { wechat } = deps(c)
+    const { wechat, config } = deps(c)
     const { out_trade_no } = c.var.input
     const ledger = ledgerOf(c.env, out_trade_no)
     const record = unwrap(await ledger.get(out_trade_no))
+    const appid = appidOf(record ?? {}, config.appid)
     if (record && isPaid(record.trade_state)) {
       throw wechatError('ORDERPAID', `order ${out_trade_no} is paid and cannot be closed`)
     }
@@ -102,11 +107,11 @@ export const pay = new Hono<Env>()
     }
     try {
       // closeorder takes out_trade_no only (reference §5); transaction_id is accepted and not sent.
-      await naming(out_trade_no, wechat.call('/pay/closeorder', { out_trade_no }))
+      await naming(out_trade_no, wechat.call('/pay/closeorder', { out_trade_no, appid }))
     } catch (err) {
       // Paid while the shop decided to close (reference §5 race): learn the payment, say so.
       if (err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'ORDERPAID') {
-        const paid = await orderQuery(wechat, out_trade_no)
+        const paid = await orderQuery(wechat, appid, out_trade_no)
         unwrap(await ledger.learnQuery(out_trade_no, { ...paid }))
         throw wechatError(
           'ORDERPAID',
@@ -122,15 +127,11 @@ export const pay = new Hono<Env>()
     return c.json({ data: { out_trade_no, trade_state: 'CLOSED' } })
   })
 
-/** orderquery, checked to be about the order asked for. */
-async function orderQuery(wechat: Client, outTradeNo: string, transactionId?: string): Promise<Fields> {
-  const reply = await naming(
-    outTradeNo,
-    wechat.call(
-      '/pay/orderquery',
-      transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
-    ),
-  )
+/** orderquery under the order's appid, checked to be about the order asked for. */
+async function orderQuery(wechat: Client, appid: string, outTradeNo: string, transactionId?: string): Promise<Fields> {
+  const ids: Record<string, string> = { out_trade_no: outTradeNo }
+  if (transactionId) ids.transaction_id = transactionId
+  const reply = await naming(outTradeNo, wechat.call('/pay/orderquery', { ...ids, appid }))
   return orderReplyOf(reply, { out_trade_no: outTradeNo, ...(transactionId && { transaction_id: transactionId }) })
     .fields
 }

@@ -6,7 +6,8 @@
  */
 import { Hono } from 'hono'
 import { loadConfig } from '../config'
-import { claimRefundNumber } from '../ledger/refund-number'
+import { appidOf } from '../ledger/record'
+import { claimRefundNumber, refundHolder } from '../ledger/refund-number'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { createClient } from '../wechat/client'
 import { refundQueryOf } from '../wechat/refund'
@@ -33,7 +34,12 @@ export const refunds = new Hono<{ Bindings: Env }>()
     const { out_trade_no, out_refund_no } = c.var.input
     // refundquery takes one id; out_refund_no names a single refund, out_trade_no all of the order's.
     const ids: Record<string, string> = out_refund_no ? { out_refund_no } : { out_trade_no: out_trade_no as string }
-    const reply = await createClient({ config: loadConfig(c.env) }).call('/pay/refundquery', ids)
+    const config = loadConfig(c.env)
+    // Asked under the order's appid: the order named, or the one that claimed the refund number here.
+    const orderNo = out_trade_no ?? (await refundHolder(c.env, out_refund_no as string))
+    const record = orderNo ? unwrap(await ledgerOf(c.env, orderNo).get(orderNo)) : null
+    const appid = appidOf(record ?? {}, config.appid)
+    const reply = await createClient({ config }).call('/pay/refundquery', { ...ids, appid })
     const query = refundQueryOf(reply, {
       ...(out_trade_no !== undefined && { out_trade_no }),
       ...(out_refund_no !== undefined && { out_refund_no }),
