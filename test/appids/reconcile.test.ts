@@ -40,10 +40,9 @@ describe('the reconciliation with two appids', { timeout: 60_000 }, () => {
     expect(body.data.totals.bill.payments).toBeGreaterThanOrEqual(2)
   })
 
-  // Known gap, kept visible: the reconciliation's confirmations (src/reconcile/fix.ts) ask orderquery
-  // and refundquery without the order's appid, so the reply is for the default appid and the ledger
-  // refuses it (payment_not_recorded). Once they send the record's appid this fails: make it `it`.
-  it.fails('confirms an unheard payment under the second appid with orderquery under that appid', async () => {
+  // The confirmations (src/reconcile/fix.ts) ask orderquery and refundquery under the order's appid:
+  // under the default one the reply would be refused by the ledger (payment_not_recorded).
+  it('confirms an unheard payment under the second appid with orderquery under that appid', async () => {
     captureLogs()
     shop()
     const order = await placeOrder({ appid: SECOND_APPID })
