@@ -14,13 +14,15 @@
  */
 import type * as z from 'zod/mini'
 import type { Config } from '../config'
-import { log } from '../log'
+import { errorName, log } from '../log'
 import { isFinalRefund, isPaid, OrderRecord, OrderRecordV1 } from './record'
 import { keys, type SnapshotMeta, writeSnapshot } from './snapshot'
 import type { Store } from './store'
 import { dueTimes, type Schedules, schedules, type Tasks } from './tasks'
 
 const DAY_MS = 86_400_000
+// A failed archive write is tried again an hour later.
+const RETRY_MS = 3600_000
 
 /** When an order that changed (or was touched) at `now` is archived. */
 export function retentionAt(record: OrderRecord, config: Config, now = Date.now()): number {
@@ -47,27 +49,38 @@ export class Retention {
     private readonly kv: KVNamespace,
   ) {}
 
-  /** The alarm's retention task: archives the order, or postpones it while work is in flight. */
+  /**
+   * The alarm's retention task: archives the order, or postpones it while work is in flight. No
+   * other call is let in from the check to the deletion, so nothing can start in between.
+   */
   async run(config: Config): Promise<void> {
     const { store } = this
-    const record = store.record
-    if (!record) return
-    const work = store.snapshots.writing ? 'snapshot' : workInFlight(record, store.tasks, schedules(config))
-    const no = record.out_trade_no
-    if (work) {
-      store.tasks.retention = retentionAt(record, config)
-      log('info', {
-        event: 'retention_postponed',
-        out_trade_no: no,
-        work,
-        until: new Date(store.tasks.retention).toISOString(),
-      })
-      return
-    }
-    // The final record first: the storage is deleted only once KV has it.
-    await writeSnapshot(this.kv, record, new Date().toISOString())
-    await store.erase()
-    log('info', { event: 'ledger_archived', out_trade_no: no, trade_state: record.trade_state })
+    await store.exclusive(async () => {
+      const record = store.record
+      if (!record) return
+      const no = record.out_trade_no
+      const work = store.snapshots.writing ? 'snapshot' : workInFlight(record, store.tasks, schedules(config))
+      if (work) {
+        store.tasks.retention = retentionAt(record, config)
+        log('info', {
+          event: 'retention_postponed',
+          out_trade_no: no,
+          work,
+          until: new Date(store.tasks.retention).toISOString(),
+        })
+        return
+      }
+      try {
+        // The final record first: the storage is deleted only once KV has it.
+        await writeSnapshot(this.kv, record, new Date().toISOString())
+      } catch (err) {
+        store.tasks.retention = Date.now() + RETRY_MS
+        log('warn', { event: 'archive_write_failed', out_trade_no: no, error: errorName(err) })
+        return
+      }
+      await store.erase()
+      log('info', { event: 'ledger_archived', out_trade_no: no, trade_state: record.trade_state })
+    })
   }
 }
 

@@ -159,6 +159,11 @@ export class Store {
     await this.persist()
   }
 
+  /** Runs `work` with no other call let in (not even one awaiting WeChat); it must not throw. */
+  exclusive(work: () => Promise<void>): Promise<void> {
+    return this.ctx.blockConcurrencyWhile(work)
+  }
+
   /**
    * Deletes the ledger's storage and alarm (retention.ts has archived the record in KV), and lets go
    * of the record: the next call restores it from the archive, like an instance started afresh. A
