@@ -2,8 +2,8 @@
  * @module
  * The ledger's state: the record and its tasks, loaded once per instance (on first use with empty
  * storage, restoring an archived record or adopting a v1 record from KV, see README "Storage") and
- * stored under `record` and `tasks` after every change. Every change to the record goes through {@link Store.apply}, which runs the one
- * transition function (transition.ts). The KV snapshot ({@link SnapshotWriter}) and the alarm
+ * stored under `record` and `tasks` after every change. Every change to the record goes through
+ * {@link Store.apply}, which runs the one transition function (transition.ts). The KV snapshot ({@link SnapshotWriter}) and the alarm
  * ({@link Alarm}) follow each stored change. Every part of the ledger shares one Store per instance.
  */
 import { errorName, log } from '../log'
@@ -18,7 +18,7 @@ import { type Fact, type Transition, transition } from './transition'
 import type { Upstream } from './upstream'
 
 export class Store {
-  /** `undefined` until loaded, and after loading when the v1 record in KV does not parse. */
+  /** `undefined` until loaded, after loading when the KV record does not parse, and once archived. */
   private current: OrderRecord | null | undefined
   tasks: Tasks = {}
   /** The record was restored from its archive and is not in storage until it changes. */

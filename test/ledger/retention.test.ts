@@ -138,6 +138,16 @@ describe('work in flight postpones the archiving', () => {
     expect((await storage(order.out_trade_no)).keys).toEqual([])
     expect(received).toHaveLength(1)
   })
+  it('a redelivery starts the retention period again', async () => {
+    const order = await paidOrder()
+    await settle(order.out_trade_no)
+    const before = (await storage(order.out_trade_no)).retention as number
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const again = await post('/v1/pay/redeliver', { out_trade_no: order.out_trade_no })
+    expect(again.body.data).toEqual({ delivered: true, status: 200 })
+    expect((await storage(order.out_trade_no)).retention).toBeGreaterThan(before)
+    expect(order.relays).toHaveLength(1)
+  })
 })
 
 describe('a late event for an archived order', () => {
