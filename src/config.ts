@@ -41,6 +41,10 @@ export type Config = {
   refundCheckSchedule: number[]
   /** How long `POST /v1/pay/reconciliation` waits for a run before answering 202 with its progress. */
   reconciliationWaitMs: number
+  /** LEDGER_RETENTION_DAYS: a paid order's ledger storage is archived this many days after its last change. */
+  ledgerRetentionDays: number
+  /** UNPAID_RETENTION_DAYS: the same for an order never paid (unpaid, closed). */
+  unpaidRetentionDays: number
 }
 
 /** What APIv3 needs besides the merchant number and appid (v3 reference §2). */
@@ -61,6 +65,9 @@ export const DEFAULT_RECOVERY_SCHEDULE = [300, 1800, 7500]
 export const DEFAULT_RELAY_RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400, 172800, 259200]
 /** Refunds usually settle within minutes; bank cards can take days. */
 export const DEFAULT_REFUND_CHECK_SCHEDULE = [600, 3600, 21600, 86400, 259200, 604800]
+/** WeChat takes refunds for a year after payment (v3: 365 days; refunds reference §1.3), plus a month. */
+export const DEFAULT_LEDGER_RETENTION_DAYS = 400
+export const DEFAULT_UNPAID_RETENTION_DAYS = 30
 
 const VARIABLES = [
   'WXPAY_APPID',
@@ -86,6 +93,8 @@ const VARIABLES = [
   'WXPAY_PUBLIC_KEY_ID',
   'WXPAY_PUBLIC_KEY',
   'RECONCILIATION_WAIT_MS',
+  'LEDGER_RETENTION_DAYS',
+  'UNPAID_RETENTION_DAYS',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -137,6 +146,10 @@ function loadFresh(env: Env): Config {
     relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
     refundCheckSchedule: schedule(env, 'REFUND_CHECK_SCHEDULE', DEFAULT_REFUND_CHECK_SCHEDULE),
     reconciliationWaitMs: millis(env, 'RECONCILIATION_WAIT_MS', 10_000),
+    // Counted from the last change, never before payment; a leap year's 366 days and a day of slack.
+    ledgerRetentionDays: days(env, 'LEDGER_RETENTION_DAYS', DEFAULT_LEDGER_RETENTION_DAYS, 367),
+    // WeChat retries a notification for 24h4m (refunds reference §3.4): 2 days outlast it.
+    unpaidRetentionDays: days(env, 'UNPAID_RETENTION_DAYS', DEFAULT_UNPAID_RETENTION_DAYS, 2),
   }
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)
@@ -227,6 +240,15 @@ function millis(env: Env, name: string, fallback: number): number {
   if (!/^[1-9][0-9]{0,5}$/.test(value) || Number(value) > 60_000) {
     throw fail('config', `${name} must be a whole number of milliseconds from 1 to 60000`)
   }
+  return Number(value)
+}
+
+/** Whole days from `min` to 36500; fractions are refused (tests run the retention task by its alarm). */
+function days(env: Env, name: string, fallback: number, min: number): number {
+  const value = raw(env, name)
+  if (value === undefined) return fallback
+  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) < min || Number(value) > 36500)
+    throw fail('config', `${name} must be a whole number of days from ${min} to 36500`)
   return Number(value)
 }
 

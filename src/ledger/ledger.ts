@@ -12,7 +12,7 @@
  * tasks; every change goes through its one transition function), {@link Placement},
  * {@link Payments}, {@link RefundRequests}, {@link RefundChecks}, {@link RefundSelfChecks} and
  * {@link Relays}, which ask WeChat through {@link Upstream}; `alarm()` runs the tasks each part
- * scheduled.
+ * scheduled, the last of them {@link Retention}'s, which archives the order and deletes the storage.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { errorName, log } from '../log'
@@ -27,6 +27,7 @@ import { RefundChecks } from './refund-checks'
 import { RefundRequests } from './refund-requests'
 import { RefundSelfChecks } from './refund-self-check'
 import { Relays } from './relays'
+import { Retention } from './retention'
 import type { Outcome, PlaceRequest, RefundAnswer, RefundRequest, Result } from './rpc'
 import { Store } from './store'
 import { dueTimes, PAYMENT, refundKey, schedules } from './tasks'
@@ -50,6 +51,7 @@ export class OrderLedger extends DurableObject<Env> {
     this.refundChecks,
     this.refundRequests,
   )
+  private readonly retention = new Retention(this.store, this.env.ORDERS)
 
   // ---- RPC: reading ----------------------------------------------------------------------------
 
@@ -182,6 +184,7 @@ export class OrderLedger extends DurableObject<Env> {
     if (!opened.ok) return opened
     const record = opened.value
     if (!record) return { ok: false, failure: { kind: 'noRecord', message: `no record of order ${outTradeNo}` } }
+    await this.store.touch()
     return this.relays.redeliver(outTradeNo, record, outRefundNo)
   }
 
@@ -201,6 +204,7 @@ export class OrderLedger extends DurableObject<Env> {
         if (task.task === 'snapshot') await store.snapshots.flush({ fromAlarm: true })
         else if (task.task === 'relay') await this.relays.retry(task.key, config)
         else if (task.task === 'check') await this.payments.selfCheck(config)
+        else if (task.task === 'retention') await this.retention.run(config)
         else await this.refundSelfChecks.check(task.outRefundNo, config)
       } catch (err) {
         log('error', {
