@@ -28,7 +28,7 @@ export async function snapshotCaughtUp(outTradeNo: string): Promise<void> {
       const record = await ledgerRecord(outTradeNo)
       if (record) expect((await snapshot(outTradeNo)).value).toEqual(JSON.parse(JSON.stringify(record)))
     },
-    { timeout: 5000, interval: 20 },
+    { timeout: 15_000, interval: 20 },
   )
 }
 
