@@ -1,6 +1,10 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
-import { TEST_BINDINGS } from './test/support/bindings.ts'
+import { TEST_BINDINGS, TWO_APPIDS_BINDINGS } from './test/support/bindings.ts'
+
+// The files that run with two appids under the one mch_id (README "Development"): the appid tests,
+// and the routes that place, sign and take notifications again.
+const TWO_APPIDS_FILES = ['test/appids/**/*.test.ts', 'test/routes/pay.test.ts', 'test/routes/notify.test.ts']
 
 // The tests that go through the sandbox and differ by API version: they run again under
 // WXPAY_API_VERSION=v3 (STYLE.md principle 14: the same files, the version from `env`). Tests that
@@ -10,8 +14,9 @@ const BY_VERSION = ['test/routes/pay.test.ts', 'test/routes/refund.test.ts', 'te
 // The routes' v3 side itself (signed JSON notifications): under v3 only.
 const V3_ONLY = ['test/routes/notify-v3.test.ts']
 
-// Three projects, one `npm test`: the suite inside workerd (API v2), the version-dependent tests
-// again under API v3, and the tests that need Node (a browser, files on disk) in test/node/.
+// Four projects, one `npm test`: the suite inside workerd with one appid, the files above with
+// two, the version-dependent files under API v3, and the tests that need Node (a browser, files on
+// disk) in test/node/.
 export default defineConfig({
   test: {
     projects: [
@@ -26,7 +31,7 @@ export default defineConfig({
         test: {
           name: 'workerd',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**', ...V3_ONLY],
+          exclude: ['test/node/**', 'test/appids/**', ...V3_ONLY],
           setupFiles: ['test/support/setup.ts'],
           isolate: false,
           // The races (50 rounds each) take about 1 s alone and several times that on a loaded 2-core
@@ -34,6 +39,22 @@ export default defineConfig({
           testTimeout: 20_000,
           // Runs in Node: builds the production bundle once for test/bundle.test.ts.
           globalSetup: ['test/support/bundle-setup.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml', environment: 'dev' },
+            remoteBindings: false,
+            miniflare: { bindings: TWO_APPIDS_BINDINGS },
+          }),
+        ],
+        test: {
+          name: 'two-appids',
+          include: TWO_APPIDS_FILES,
+          testTimeout: 20_000,
+          setupFiles: ['test/support/setup.ts'],
+          isolate: false,
         },
       },
       {

@@ -220,9 +220,10 @@ async function placeRequest(id: string, env: Env): Promise<PlaceRequest> {
     .join('\n')
   return {
     out_trade_no: id,
-    fields: { ...shop, notify_url: `${SERVICE}/v1/pay/notify` },
+    fields: { ...shop, appid: config.appid, notify_url: `${SERVICE}/v1/pay/notify` },
     fingerprints: [await sha256Hex(canonical)],
     record: {
+      appid: config.appid,
       trade_type: 'JSAPI',
       body: shop.body,
       total_fee: TOTAL_FEE,

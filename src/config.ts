@@ -11,7 +11,10 @@ export type Config = {
   apiVersion: 'v2' | 'v3'
   /** The APIv3 credentials; present exactly when apiVersion is v3. */
   v3: V3Config | undefined
+  /** The default appid: the first of WXPAY_APPID, used when a request names none. */
   appid: string
+  /** Every appid bound to the merchant (WXPAY_APPID, comma-separated): official account, mini program, app. */
+  appids: readonly string[]
   mchId: string
   /**
    * WXPAY_API_KEY. Under v3 it is optional (set, v2 notifications of orders placed before the switch
@@ -38,6 +41,10 @@ export type Config = {
   refundCheckSchedule: number[]
   /** How long `POST /v1/pay/reconciliation` waits for a run before answering 202 with its progress. */
   reconciliationWaitMs: number
+  /** LEDGER_RETENTION_DAYS: a paid order's ledger storage is archived this many days after its last change. */
+  ledgerRetentionDays: number
+  /** UNPAID_RETENTION_DAYS: the same for an order never paid (unpaid, closed). */
+  unpaidRetentionDays: number
 }
 
 /** What APIv3 needs besides the merchant number and appid (v3 reference §2). */
@@ -58,6 +65,9 @@ export const DEFAULT_RECOVERY_SCHEDULE = [300, 1800, 7500]
 export const DEFAULT_RELAY_RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400, 172800, 259200]
 /** Refunds usually settle within minutes; bank cards can take days. */
 export const DEFAULT_REFUND_CHECK_SCHEDULE = [600, 3600, 21600, 86400, 259200, 604800]
+/** WeChat takes refunds for a year after payment (v3: 365 days; refunds reference §1.3), plus a month. */
+export const DEFAULT_LEDGER_RETENTION_DAYS = 400
+export const DEFAULT_UNPAID_RETENTION_DAYS = 30
 
 const VARIABLES = [
   'WXPAY_APPID',
@@ -83,6 +93,8 @@ const VARIABLES = [
   'WXPAY_PUBLIC_KEY_ID',
   'WXPAY_PUBLIC_KEY',
   'RECONCILIATION_WAIT_MS',
+  'LEDGER_RETENTION_DAYS',
+  'UNPAID_RETENTION_DAYS',
 ] as const
 
 // Validated configurations by their variables' values: the same values are checked once per isolate,
@@ -109,10 +121,12 @@ function loadFresh(env: Env): Config {
   if (cached) return cached
   const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'] as const, 'v2')
   const v3 = apiVersion === 'v3' ? v3Config(env) : undefined
+  const ids = appids(env)
   const config: Config = {
     apiVersion,
     v3,
-    appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
+    appid: ids[0] as string,
+    appids: ids,
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
     apiKey:
       v3 && raw(env, 'WXPAY_API_KEY') === undefined
@@ -132,6 +146,10 @@ function loadFresh(env: Env): Config {
     relayRetrySchedule: schedule(env, 'RELAY_RETRY_SCHEDULE', DEFAULT_RELAY_RETRY_SCHEDULE),
     refundCheckSchedule: schedule(env, 'REFUND_CHECK_SCHEDULE', DEFAULT_REFUND_CHECK_SCHEDULE),
     reconciliationWaitMs: millis(env, 'RECONCILIATION_WAIT_MS', 10_000),
+    // Counted from the last change, never before payment; a leap year's 366 days and a day of slack.
+    ledgerRetentionDays: days(env, 'LEDGER_RETENTION_DAYS', DEFAULT_LEDGER_RETENTION_DAYS, 367),
+    // WeChat retries a notification for 24h4m (refunds reference §3.4): 2 days outlast it.
+    unpaidRetentionDays: days(env, 'UNPAID_RETENTION_DAYS', DEFAULT_UNPAID_RETENTION_DAYS, 2),
   }
   if (cache.size >= 8) cache.clear()
   cache.set(key, config)
@@ -225,6 +243,15 @@ function millis(env: Env, name: string, fallback: number): number {
   return Number(value)
 }
 
+/** Whole days from `min` to 36500; fractions are refused (tests run the retention task by its alarm). */
+function days(env: Env, name: string, fallback: number, min: number): number {
+  const value = raw(env, name)
+  if (value === undefined) return fallback
+  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) < min || Number(value) > 36500)
+    throw fail('config', `${name} must be a whole number of days from ${min} to 36500`)
+  return Number(value)
+}
+
 /** Increasing seconds (fractions allowed, for dev and tests), up to 20 of them, at most 30 days. */
 function schedule(env: Env, name: string, fallback: number[]): number[] {
   const value = raw(env, name)
@@ -239,6 +266,19 @@ function schedule(env: Env, name: string, fallback: number[]): number[] {
     throw fail('config', `${name} must be up to 20 increasing numbers of seconds, comma-separated (e.g. 300,1800,7500)`)
   }
   return seconds
+}
+
+/** At most this many appids per merchant: far above the official account, mini program and app a shop has. */
+export const MAX_APPIDS = 10
+
+/** WXPAY_APPID: the appids bound to the one mch_id, comma-separated; the first is the default. */
+function appids(env: Env): readonly string[] {
+  if (raw(env, 'WXPAY_APPID') === undefined) throw fail('config', 'WXPAY_APPID is not set')
+  const list = (raw(env, 'WXPAY_APPID') as string).split(',').map((appid) => appid.trim())
+  const rule = `WXPAY_APPID must be up to ${MAX_APPIDS} distinct appids of up to 32 letters and digits, comma-separated`
+  if (list.length > MAX_APPIDS || !list.every((appid) => /^[A-Za-z0-9_]{1,32}$/.test(appid))) throw fail('config', rule)
+  if (new Set(list).size !== list.length) throw fail('config', `${rule} (one is listed twice)`)
+  return Object.freeze(list)
 }
 
 function notifySecrets(env: Env): string[] {

@@ -12,7 +12,7 @@
  * tasks; every change goes through its one transition function), {@link Placement},
  * {@link Payments}, {@link RefundRequests}, {@link RefundChecks}, {@link RefundSelfChecks} and
  * {@link Relays}, which ask WeChat through {@link Upstream}; `alarm()` runs the tasks each part
- * scheduled.
+ * scheduled, the last of them {@link Retention}'s, which archives the order and deletes the storage.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { errorName, log } from '../log'
@@ -27,6 +27,7 @@ import { RefundChecks } from './refund-checks'
 import { RefundRequests } from './refund-requests'
 import { RefundSelfChecks } from './refund-self-check'
 import { Relays } from './relays'
+import { Retention } from './retention'
 import type { Outcome, PlaceRequest, RefundAnswer, RefundRequest, Result } from './rpc'
 import { Store } from './store'
 import { dueTimes, PAYMENT, refundKey, schedules } from './tasks'
@@ -50,6 +51,7 @@ export class OrderLedger extends DurableObject<Env> {
     this.refundChecks,
     this.refundRequests,
   )
+  private readonly retention = new Retention(this.store, this.env.ORDERS)
 
   // ---- RPC: reading ----------------------------------------------------------------------------
 
@@ -99,10 +101,13 @@ export class OrderLedger extends DurableObject<Env> {
   /**
    * A verified payment notification: reconcile, record, relay once. Resolves when the shop has the
    * payment (or already had it); a notification arriving while a relay is in flight waits for it.
+   * `appid`: the one it was sent for, which must be the order's.
    */
-  async notifyPayment(payment: Payment): Promise<Outcome> {
+  async notifyPayment(payment: Payment, appid: string): Promise<Outcome> {
     const opened = await this.store.open(payment.out_trade_no)
     if (!opened.ok) return unreadable(payment.out_trade_no)
+    const mismatch = this.otherAppid(opened.value, appid, { out_trade_no: payment.out_trade_no })
+    if (mismatch) return mismatch
     const accepted = await this.payments.accept(payment, 'notification')
     if (!accepted.ok) return accepted
     return this.relays.deliver(PAYMENT)
@@ -126,12 +131,32 @@ export class OrderLedger extends DurableObject<Env> {
 
   /**
    * A decrypted refund notification — unsigned, so only a hint: the refund's state is confirmed
-   * with refundquery (a signed reply) before anything is recorded, then relayed once.
+   * with refundquery (a signed reply) before anything is recorded, then relayed once. `appid`
+   * undefined: a v3 refund notification, whose resource names none (the refund query confirms it).
    */
-  async notifyRefund(notice: RefundNotice): Promise<Outcome> {
+  async notifyRefund(notice: RefundNotice, appid: string | undefined): Promise<Outcome> {
     const opened = await this.store.open(notice.out_trade_no)
     if (!opened.ok) return unreadable(notice.out_trade_no)
+    const detail = { out_trade_no: notice.out_trade_no, out_refund_no: notice.out_refund_no }
+    const mismatch = appid === undefined ? undefined : this.otherAppid(opened.value, appid, detail)
+    if (mismatch) return mismatch
     return this.refundChecks.notified(opened.value, notice)
+  }
+
+  /**
+   * A notification for another appid than the order was placed under is not about this order, even
+   * from one of the merchant's appids: refused before anything is recorded or relayed.
+   */
+  private otherAppid(record: OrderRecord | null, appid: string, detail: Record<string, string>): Outcome | undefined {
+    if (!record) return undefined
+    const own = this.upstream.appidOf(record)
+    if (appid === own) return undefined
+    return {
+      ok: false,
+      reason: 'appid_mismatch',
+      message: "appid is not the order's",
+      detail: { ...detail, appid, order_appid: own },
+    }
   }
 
   // ---- RPC: refunds ----------------------------------------------------------------------------
@@ -160,6 +185,7 @@ export class OrderLedger extends DurableObject<Env> {
     if (!opened.ok) return opened
     const record = opened.value
     if (!record) return { ok: false, failure: { kind: 'noRecord', message: `no record of order ${outTradeNo}` } }
+    await this.store.touch()
     return this.relays.redeliver(outTradeNo, record, outRefundNo)
   }
 
@@ -179,6 +205,7 @@ export class OrderLedger extends DurableObject<Env> {
         if (task.task === 'snapshot') await store.snapshots.flush({ fromAlarm: true })
         else if (task.task === 'relay') await this.relays.retry(task.key, config)
         else if (task.task === 'check') await this.payments.selfCheck(config)
+        else if (task.task === 'retention') await this.retention.run(config)
         else await this.refundSelfChecks.check(task.outRefundNo, config)
       } catch (err) {
         log('error', {

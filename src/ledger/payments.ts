@@ -32,6 +32,20 @@ export class Payments {
    */
   async learn(record: OrderRecord, reply: Fields, source: string): Promise<Result<void>> {
     const no = record.out_trade_no
+    // The client checks the reply names the appid it asked with; a reply handed in from elsewhere too.
+    const appid = this.upstream.appidOf(record)
+    if (reply.appid !== undefined && reply.appid !== appid) {
+      log('error', {
+        event: 'order_reply_mismatch',
+        source,
+        out_trade_no: no,
+        error: `appid ${reply.appid} is not the order's`,
+      })
+      return {
+        ok: false,
+        failure: { kind: 'upstream', message: `the ${source} reply is for another appid than order ${no}'s` },
+      }
+    }
     let state: ReturnType<typeof tradeState>
     try {
       state = tradeState(orderReplyOf(reply, { out_trade_no: no, total_fee: record.total_fee }).trade_state)
@@ -103,7 +117,8 @@ export class Payments {
     const no = record.out_trade_no
     let found = 'error'
     try {
-      const reply = await this.upstream.client(config).call('/pay/orderquery', { out_trade_no: no })
+      const asked = { out_trade_no: no, appid: this.upstream.appidOf(record, config) }
+      const reply = await this.upstream.client(config).call('/pay/orderquery', asked)
       found = reply.trade_state ?? 'no trade_state'
       const learned = await this.learn(record, reply, 'self_check')
       if (!learned.ok) found = `refused: ${learned.failure.message}`

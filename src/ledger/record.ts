@@ -111,6 +111,8 @@ export type Refund = z.infer<typeof Refund>
 export const OrderRecord = z.object({
   v: z.literal(2),
   ...v1Fields,
+  /** The appid the order was placed under; absent (records from before, v1 records): the default appid. */
+  appid: optionalString,
   /** The payment to relay (and to redeliver), once one is known. */
   payment: z.optional(Payment),
   ...relayFields,
@@ -145,4 +147,9 @@ export function adopt(v1: z.infer<typeof OrderRecordV1>, now: string): OrderReco
 /** A state WeChat reported, if it is one this service knows. */
 export function tradeState(value: string | undefined): TradeState | undefined {
   return (TRADE_STATES as readonly string[]).includes(value ?? '') ? (value as TradeState) : undefined
+}
+
+/** The appid an order belongs to: the one it was placed under, else the default (README "Storage"). */
+export function appidOf(record: Pick<OrderRecord, 'appid'>, defaultAppid: string): string {
+  return record.appid ?? defaultAppid
 }

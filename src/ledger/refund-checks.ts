@@ -88,7 +88,8 @@ export class RefundChecks {
     if (!isFinalRefund(known.refund_status)) {
       try {
         const asked = { out_refund_no: notice.out_refund_no }
-        const reply = await this.upstream.client().call('/pay/refundquery', asked)
+        const appid = this.upstream.appidOf(record)
+        const reply = await this.upstream.client().call('/pay/refundquery', { ...asked, appid })
         const mismatch = await this.reconcile(reply, asked, 'refund_notification')
         if (mismatch) return { ok: false, reason: 'amount_mismatch', message: mismatch.message, detail }
       } catch (err) {

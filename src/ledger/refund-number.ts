@@ -25,6 +25,16 @@ export class RefundNumber extends DurableObject<Env> {
     }
     return holder === outTradeNo ? { ok: true } : { ok: false, holder }
   }
+
+  /** The order that holds the number, if one claimed it here. */
+  async holder(): Promise<string | null> {
+    return this.ctx.storage.kv.get<string>('out_trade_no') ?? null
+  }
+}
+
+/** The order a refund number was claimed for here, or `null` (a refund made elsewhere, or none). */
+export function refundHolder(env: Env, outRefundNo: string): Promise<string | null> {
+  return env.REFUND_NUMBERS.get(env.REFUND_NUMBERS.idFromName(outRefundNo)).holder()
 }
 
 /**

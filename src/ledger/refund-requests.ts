@@ -94,7 +94,8 @@ export class RefundRequests {
         ...(refund.refund_desc !== undefined && { refund_desc: refund.refund_desc }),
         notify_url: request.wechat_notify_url,
       })
-      receipt = refundReceiptOf(await this.upstream.client().call('/secapi/pay/refund', fields), asked)
+      const appid = this.upstream.appidOf(record)
+      receipt = refundReceiptOf(await this.upstream.client().call('/secapi/pay/refund', { ...fields, appid }), asked)
     } catch (err) {
       return this.notAccepted(refund, err)
     }

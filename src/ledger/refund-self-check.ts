@@ -44,7 +44,8 @@ export class RefundSelfChecks {
     let unknown = false
     try {
       const asked = { out_refund_no: outRefundNo }
-      const reply = await this.upstream.client(config).call('/pay/refundquery', asked)
+      const appid = this.upstream.appidOf(store.record ?? {}, config)
+      const reply = await this.upstream.client(config).call('/pay/refundquery', { ...asked, appid })
       const mismatch = await this.checks.reconcile(reply, asked, 'self_check')
       found = mismatch ? `refused: ${mismatch.message}` : (store.refund(outRefundNo)?.refund_status ?? 'none')
     } catch (err) {

@@ -12,11 +12,11 @@ export type Result<T> = { ok: true; value: T } | { ok: false; failure: Failure }
 /** A placement as the route prepared it: the unifiedorder fields and what the record keeps. */
 export type PlaceRequest = {
   out_trade_no: string
-  /** Sent to /pay/unifiedorder as they are (the client adds appid, mch_id, nonce_str, sign). */
+  /** Sent to /pay/unifiedorder as they are, appid included (the client adds mch_id, nonce_str, sign). */
   fields: Record<string, string>
   /** The order's fingerprint first; then any older form a record from before may carry. */
   fingerprints: string[]
-  record: Pick<OrderRecord, 'trade_type' | 'body' | 'total_fee' | 'openid' | 'attach' | 'notify_url'>
+  record: Pick<OrderRecord, 'appid' | 'trade_type' | 'body' | 'total_fee' | 'openid' | 'attach' | 'notify_url'>
   /** How long the prepay_id WeChat returns stays usable (ms). */
   validityMs: number
 }
@@ -50,6 +50,7 @@ export type Refusal =
   | 'unknown_refund'
   | 'amount_mismatch'
   | 'transaction_mismatch'
+  | 'appid_mismatch'
   | 'not_confirmed'
   | 'relay_failed'
 

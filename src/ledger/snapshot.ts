@@ -6,7 +6,7 @@
  *
  * | key                                        | value / list() metadata                                  |
  * |--------------------------------------------|----------------------------------------------------------|
- * | `order:<out_trade_no>`                     | the order record (JSON, schema v2) / {@link SnapshotMeta} |
+ * | `order:<out_trade_no>`                     | the order record (JSON, schema v2) / {@link SnapshotMeta}; once `archived_at` is set, the order's archive (retention.ts) |
  * | `paid:<yyyyMMdd>:<out_trade_no>`           | `""` / {@link PaidMeta}: paid that Beijing day (time_end) |
  * | `refunded:<yyyyMMdd>:<out_refund_no>`      | `""` / {@link RefundedMeta}: a final refund WeChat accepted that day |
  * | `relay-failed:<yyyyMMdd>:<out_trade_no>`   | `""` / {@link RelayFailedMeta}: a relay's schedule was spent that day |
@@ -66,6 +66,8 @@ export type SnapshotMeta = {
   relay_failed: boolean
   updated_at: string
   created_at: string
+  /** Set when the ledger's storage was deleted and this snapshot is the order's archive (retention.ts). */
+  archived_at?: string
 }
 
 export function metaOf(record: OrderRecord): SnapshotMeta {
@@ -153,7 +155,11 @@ export async function syncIndexes(kv: KVNamespace, record: OrderRecord, written:
   return [...keep]
 }
 
-/** Writes the snapshot of `record`; the caller keeps to one write a second per key. */
-export async function writeSnapshot(kv: KVNamespace, record: OrderRecord): Promise<void> {
-  await kv.put(keys.order(record.out_trade_no), JSON.stringify(record), { metadata: metaOf(record) })
+/**
+ * Writes the snapshot of `record`, marked as its archive when `archivedAt` is given; the caller
+ * keeps to one write a second per key.
+ */
+export async function writeSnapshot(kv: KVNamespace, record: OrderRecord, archivedAt?: string): Promise<void> {
+  const metadata: SnapshotMeta = { ...metaOf(record), ...(archivedAt !== undefined && { archived_at: archivedAt }) }
+  await kv.put(keys.order(record.out_trade_no), JSON.stringify(record), { metadata })
 }

@@ -1,25 +1,28 @@
 /**
  * @module
- * The ledger's state: the record and its tasks, loaded once per instance (adopting a v1 record
- * from KV on first use, see README "Storage") and stored under `record` and `tasks` after every
- * change. Every change to the record goes through {@link Store.apply}, which runs the one
- * transition function (transition.ts). The KV snapshot ({@link SnapshotWriter}) and the alarm
+ * The ledger's state: the record and its tasks, loaded once per instance (on first use with empty
+ * storage, restoring an archived record or adopting a v1 record from KV, see README "Storage") and
+ * stored under `record` and `tasks` after every change. Every change to the record goes through
+ * {@link Store.apply}, which runs the one transition function (transition.ts). The KV snapshot ({@link SnapshotWriter}) and the alarm
  * ({@link Alarm}) follow each stored change. Every part of the ledger shares one Store per instance.
  */
 import { errorName, log } from '../log'
 import { Alarm } from './alarm'
-import { adopt, isSettled, type OrderRecord, OrderRecordV1, type Refund } from './record'
+import { adopt, isSettled, type OrderRecord, type Refund } from './record'
+import { readKvRecord, retentionAt } from './retention'
 import type { Result } from './rpc'
-import { keys } from './snapshot'
+import { indexKeys } from './snapshot'
 import { SnapshotWriter } from './snapshot-writer'
 import { nextAlarm, PAYMENT, scheduleRelay, schedules, type Tasks } from './tasks'
 import { type Fact, type Transition, transition } from './transition'
 import type { Upstream } from './upstream'
 
 export class Store {
-  /** `undefined` until loaded, and after loading when the v1 record in KV does not parse. */
+  /** `undefined` until loaded, after loading when the KV record does not parse, and once archived. */
   private current: OrderRecord | null | undefined
   tasks: Tasks = {}
+  /** The record was restored from its archive and is not in storage until it changes. */
+  private archived = false
   readonly snapshots: SnapshotWriter
   private readonly alarm: Alarm
 
@@ -52,7 +55,10 @@ export class Store {
     return { ok: true, value: record }
   }
 
-  /** Loads the record once per instance; on first use, adopts a v1 record from KV (earlier deployments). */
+  /**
+   * Loads the record once per instance; with empty storage, restores an archived record from KV
+   * (held here, stored again once it changes) or adopts a v1 record (earlier deployments).
+   */
   async load(outTradeNo: string): Promise<OrderRecord | null> {
     if (this.current !== undefined) return this.current
     await this.ctx.blockConcurrencyWhile(async () => {
@@ -67,16 +73,21 @@ export class Store {
         this.current = record
         return
       }
-      const text = await this.env.ORDERS.get(keys.order(outTradeNo))
-      const v1 = text === null ? undefined : OrderRecordV1.safeParse(parseJson(text))
-      if (v1 && !v1.success) {
+      const found = await readKvRecord(this.env.ORDERS, outTradeNo)
+      if (found.kind === 'unreadable') {
         // Never guessed at: the order stays unusable until an operator looks (README "Storage").
         log('error', { event: 'record_unreadable', out_trade_no: outTradeNo })
         return
       }
       this.current = null
-      if (v1?.success) {
-        const adopted = adopt(v1.data, new Date().toISOString())
+      if (found.kind === 'archived') {
+        // Archived only with its snapshot and index keys written: they are the record's own.
+        this.current = found.record
+        this.tasks = { indexed: indexKeys(found.record) }
+        this.archived = true
+        log('info', { event: 'record_restored', out_trade_no: outTradeNo, trade_state: found.record.trade_state })
+      } else if (found.kind === 'v1') {
+        const adopted = adopt(found.record, new Date().toISOString())
         await this.apply({ kind: 'placed', record: adopted }, (tasks) => {
           if (!isSettled(adopted.trade_state))
             tasks.check = { since: Date.parse(adopted.created_at) || Date.now(), k: 0 }
@@ -103,7 +114,10 @@ export class Store {
     const result = transition(this.current, fact, new Date().toISOString())
     if (!result.ok || !result.changed) return result
     this.current = result.record
+    this.archived = false
     schedule?.(this.tasks)
+    // Every change starts the retention period again (a refund, a relay, a late payment).
+    this.tasks.retention = retentionAt(result.record, this.upstream.config())
     await this.changed()
     return result
   }
@@ -124,10 +138,42 @@ export class Store {
     )
   }
 
-  /** Stores the record and tasks and sets the alarm to the earliest task (or deletes it). */
+  /**
+   * Stores the record and tasks and sets the alarm to the earliest task (or deletes it). A record
+   * stored before retention existed gets its retention here.
+   */
   async persist(): Promise<void> {
-    if (this.current) await this.ctx.storage.put({ record: this.current, tasks: this.tasks })
-    await this.alarm.set(nextAlarm(this.tasks, schedules(this.upstream.config())))
+    if (this.archived) return
+    const config = this.upstream.config()
+    if (this.current) {
+      this.tasks.retention ??= retentionAt(this.current, config)
+      await this.ctx.storage.put({ record: this.current, tasks: this.tasks })
+    }
+    await this.alarm.set(nextAlarm(this.tasks, schedules(config)))
+  }
+
+  /** Something happened to the order without changing it (a redelivery): its archiving waits again. */
+  async touch(): Promise<void> {
+    if (!this.current || this.archived) return
+    this.tasks.retention = retentionAt(this.current, this.upstream.config())
+    await this.persist()
+  }
+
+  /** Runs `work` with no other call let in (not even one awaiting WeChat); it must not throw. */
+  exclusive(work: () => Promise<void>): Promise<void> {
+    return this.ctx.blockConcurrencyWhile(work)
+  }
+
+  /**
+   * Deletes the ledger's storage and alarm (retention.ts has archived the record in KV), and lets go
+   * of the record: the next call restores it from the archive, like an instance started afresh. A
+   * call still in flight finds no record loaded, and its fact is refused rather than stored.
+   */
+  async erase(): Promise<void> {
+    await this.alarm.set(null)
+    await this.ctx.storage.deleteAll()
+    this.current = undefined
+    this.tasks = {}
   }
 
   /** The alarm fired: it is no longer set. */
@@ -137,13 +183,5 @@ export class Store {
 
   refund(outRefundNo: string): Refund | undefined {
     return this.current?.refunds?.find((refund) => refund.out_refund_no === outRefundNo)
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
   }
 }

@@ -1,7 +1,8 @@
 /**
  * @module
  * A ledger's timed work, kept in its storage and driven by its one Durable Object alarm: the next
- * KV snapshot (KV takes one write a second per key), the next relay retry, the next self-check.
+ * KV snapshot (KV takes one write a second per key), the next relay retry, the next self-check,
+ * and the archiving of the order's storage once it can no longer change (retention.ts).
  * The alarm is always set to the earliest due task; when it fires, every task due by then runs.
  */
 import type { Config } from '../config'
@@ -22,6 +23,8 @@ export type Tasks = {
    * `missing` counts the checks WeChat answered REFUNDNOTEXIST.
    */
   refunds?: Record<string, { since: number; k: number; missing?: number }>
+  /** When the order's storage is archived (ms), unless work is still in flight then (retention.ts). */
+  retention?: number
 }
 
 export type Schedules = { relay: readonly number[]; check: readonly number[]; refund: readonly number[] }
@@ -31,6 +34,7 @@ type Due =
   | { task: 'relay'; key: string }
   | { task: 'check' }
   | { task: 'refund'; outRefundNo: string }
+  | { task: 'retention' }
 
 /** When each task is due (ms), given the schedules; a schedule that is spent has no due time. */
 export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: number }[] {
@@ -48,6 +52,7 @@ export function dueTimes(tasks: Tasks, schedules: Schedules): { due: Due; at: nu
     const refundAt = at(entry, schedules.refund)
     if (refundAt !== undefined) out.push({ due: { task: 'refund', outRefundNo }, at: refundAt })
   }
+  if (tasks.retention !== undefined) out.push({ due: { task: 'retention' }, at: tasks.retention })
   return out.sort((a, b) => a.at - b.at)
 }
 

@@ -114,7 +114,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/v1/pay/params',
     summary: 'JSAPI pay parameters for getBrandWCPayRequest',
     description:
-      "Places a JSAPI order and returns what the H5 page hands to `WeixinJSBridge.invoke('getBrandWCPayRequest', data, callback)` (a mini program passes the same, minus appId, to `wx.requestPayment`). The same order placed again while its prepay_id is valid is answered from the record. Under WXPAY_API_VERSION=v3, signType is `RSA` and paySign the base64 SHA256withRSA signature.",
+      "Places a JSAPI order and returns what the H5 page hands to `WeixinJSBridge.invoke('getBrandWCPayRequest', data, callback)` (a mini program passes the same, minus appId, to `wx.requestPayment`). `appId` is the order's: the request's `appid`, one of WXPAY_APPID, or the first. The same order placed again while its prepay_id is valid is answered from the record. Under WXPAY_API_VERSION=v3, signType is `RSA` and paySign the base64 SHA256withRSA signature.",
     request: { fields: ParamsInput, example: { ...order, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } },
     reply: {
       data: z.object({

@@ -21,6 +21,8 @@ export type ToFix = {
   ledger: Record<string, string | number> | null
   /** The refund's state before (absent: the ledger had no such refund). */
   before?: string
+  /** The order's appid when not the default: WeChat is asked under it. */
+  appid?: string
 }
 
 /** Items checked at once: each is one or two calls, well within the 6 connections a Worker keeps open. */
@@ -79,7 +81,8 @@ function lookAt(item: Item, record: OrderRecord | null, day: string, findings: F
         bill,
         ledger: paymentOf(record),
       })
-    if (!record.payment) return void toFix.push({ item, ledger: paymentOf(record) })
+    if (!record.payment)
+      return void toFix.push({ item, ledger: paymentOf(record), ...(record.appid && { appid: record.appid }) })
     if (!item.counted && record.payment.time_end.slice(0, 8) === day) count(findings, record)
     if (record.transaction_id !== item.transaction_id)
       findings.discrepancies.push({ kind: 'transaction_mismatch', out_trade_no: no, bill, ledger: paymentOf(record) })
@@ -99,7 +102,12 @@ function lookAt(item: Item, record: OrderRecord | null, day: string, findings: F
   }
   const refund = record.refunds?.find((r) => r.out_refund_no === refundNo)
   if (!refund || !isFinalRefund(refund.refund_status)) {
-    toFix.push({ item, ledger: null, ...(refund && { before: refund.refund_status }) })
+    toFix.push({
+      item,
+      ledger: null,
+      ...(refund && { before: refund.refund_status }),
+      ...(record.appid && { appid: record.appid }),
+    })
     return
   }
   if (refund.refund_fee !== item.refund_fee) {

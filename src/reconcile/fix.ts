@@ -22,7 +22,7 @@ export async function fixPayment(
   const no = item.out_trade_no
   const bill = { transaction_id: item.transaction_id, total_fee: item.total_fee, trade_state: 'SUCCESS' }
   const record = await confirmed(async () => {
-    const reply = await wechat.call('/pay/orderquery', { out_trade_no: no })
+    const reply = await wechat.call('/pay/orderquery', { out_trade_no: no, ...(entry.appid && { appid: entry.appid }) })
     return unwrap(await ledgerOf(env, no).learnQuery(no, { ...reply }))
   })
   if (!record?.payment) {
@@ -47,7 +47,10 @@ export async function fixRefund(
   const refundNo = item.out_refund_no
   const bill = { out_refund_no: refundNo, refund_fee: item.refund_fee, refund_status: item.refund_status }
   const record = await confirmed(async () => {
-    const reply = await wechat.call('/pay/refundquery', { out_refund_no: refundNo })
+    const reply = await wechat.call('/pay/refundquery', {
+      out_refund_no: refundNo,
+      ...(entry.appid && { appid: entry.appid }),
+    })
     return unwrap(await ledgerOf(env, no).learnRefunds(no, { ...reply }))
   })
   const refund = record?.refunds?.find((r) => r.out_refund_no === refundNo)

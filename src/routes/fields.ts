@@ -98,6 +98,10 @@ const fen = () =>
   )
 
 export const rules = {
+  appid: text({
+    pattern: /^[A-Za-z0-9_]{1,32}$/,
+    message: 'must be one of the appids in WXPAY_APPID (up to 32 letters and digits); the first when absent',
+  }),
   out_trade_no: text({
     pattern: /^[A-Za-z0-9_\-|*]{1,32}$/,
     message: 'must be 1–32 characters of A-Z a-z 0-9 _ - | *',

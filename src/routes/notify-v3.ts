@@ -42,8 +42,8 @@ export async function notifyV3(
   }
   const outcome =
     notification.kind === 'payment'
-      ? await ledgerOf(env, notification.payment.out_trade_no).notifyPayment(notification.payment)
-      : await ledgerOf(env, notification.notice.out_trade_no).notifyRefund(notification.notice)
+      ? await ledgerOf(env, notification.payment.out_trade_no).notifyPayment(notification.payment, notification.appid)
+      : await ledgerOf(env, notification.notice.out_trade_no).notifyRefund(notification.notice, undefined)
   if (outcome.ok) return acknowledged()
   const out_trade_no =
     notification.kind === 'payment' ? notification.payment.out_trade_no : notification.notice.out_trade_no

@@ -38,6 +38,7 @@ const REFUSALS = {
   bad_signature: 'signature does not verify',
   not_success: 'not a successful payment',
   wrong_merchant: 'appid or mch_id is not this merchant',
+  appid_mismatch: "appid is not the order's",
   malformed: 'missing or invalid payment fields',
   undecryptable: 'req_info does not decrypt',
   unknown_order: 'order unknown',
@@ -123,7 +124,7 @@ async function handle(request: Request, env: Env): Promise<void> {
   if (!(await verify(fields, config.apiKey))) throw new Rejected('bad_signature')
   // Verified: from here on the fields are WeChat's.
   if (fields.return_code !== 'SUCCESS') throw new Rejected('not_success', { return_code: fields.return_code })
-  if (fields.appid !== config.appid || fields.mch_id !== config.mchId) {
+  if (!isMerchant(fields, config)) {
     throw new Rejected('wrong_merchant', { appid: fields.appid, mch_id: fields.mch_id })
   }
   // A failed payment is news, not a payment: understood, so WeChat must not resend it for 24 h.
@@ -132,7 +133,7 @@ async function handle(request: Request, env: Env): Promise<void> {
   const found = readPayment(fields)
   if (!found.ok) throw new Rejected('malformed', { out_trade_no: fields.out_trade_no, error: found.reason })
   const { payment } = found
-  const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment)
+  const outcome = await ledgerOf(env, payment.out_trade_no).notifyPayment(payment, fields.appid as string)
   if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: payment.out_trade_no, ...outcome.detail })
 }
 
@@ -143,7 +144,7 @@ async function handleRefund(request: Request, env: Env): Promise<void> {
   const outer = parse(body.text)
   const config = loadConfig(env)
   if (outer.return_code !== 'SUCCESS') throw new Rejected('not_success', { return_code: outer.return_code })
-  if (outer.appid !== config.appid || outer.mch_id !== config.mchId) {
+  if (!isMerchant(outer, config)) {
     throw new Rejected('wrong_merchant', { appid: outer.appid, mch_id: outer.mch_id })
   }
   let fields: Fields
@@ -163,8 +164,13 @@ async function handleRefund(request: Request, env: Env): Promise<void> {
       throw new Rejected('malformed', { out_refund_no: fields.out_refund_no, error: err.message })
     throw err
   }
-  const outcome = await ledgerOf(env, notice.out_trade_no).notifyRefund(notice)
+  const outcome = await ledgerOf(env, notice.out_trade_no).notifyRefund(notice, outer.appid as string)
   if (!outcome.ok) throw new Rejected(outcome.reason, { out_trade_no: notice.out_trade_no, ...outcome.detail })
+}
+
+/** One of the merchant's appids and its mch_id; whether the appid is the order's, the ledger decides. */
+function isMerchant(fields: Fields, config: Config): boolean {
+  return fields.appid !== undefined && config.appids.includes(fields.appid) && fields.mch_id === config.mchId
 }
 
 /** Logs a verified result_code=FAIL notification, which is acknowledged and changes nothing. */

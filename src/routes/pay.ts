@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
 import { PayError, wechatError } from '../errors'
-import { isPaid } from '../ledger/record'
+import { appidOf, isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { type Wechat as Client, createWechat } from '../wechat'
 import { randomNonce as nonce } from '../wechat/client'
@@ -42,14 +42,15 @@ export const pay = new Hono<Env>()
     const d = deps(c)
     const record = await placeOrder(d, { ...c.var.input, trade_type: 'JSAPI' })
     const prepayId = record.prepay_id as string
+    const appid = appidOf(record, d.config.appid)
     // getBrandWCPayRequest: v3 signs four lines with the merchant's RSA key (v3 reference §6.8);
     // v2 signs exactly these five fields (reference §7.1).
     const data =
       d.config.apiVersion === 'v3'
-        ? await jsapiParams(d.config, { prepayId, timeStamp: seconds(), nonceStr: nonce() })
+        ? await jsapiParams(d.config, { prepayId, timeStamp: seconds(), nonceStr: nonce(), appid })
         : await signed(
             {
-              appId: d.config.appid,
+              appId: appid,
               timeStamp: seconds(),
               nonceStr: nonce(),
               package: `prepay_id=${prepayId}`,
@@ -71,7 +72,9 @@ export const pay = new Hono<Env>()
       ...(prepayid && { prepay_id: prepayid }),
       ...(record.code_url && { code_url: record.code_url }),
       ...(record.mweb_url && { mweb_url: record.mweb_url }),
-      ...(order.trade_type === 'APP' && { app: await appPayment(d.config, prepayid ?? '') }),
+      ...(order.trade_type === 'APP' && {
+        app: await appPayment(d.config, appidOf(record, d.config.appid), prepayid ?? ''),
+      }),
     }
     return c.json({ data })
   })
@@ -79,10 +82,14 @@ export const pay = new Hono<Env>()
     const { wechat, config } = deps(c)
     const { out_trade_no, transaction_id } = c.var.input
     checkTradeNo(config, out_trade_no)
-    const reply = await orderQuery(wechat, out_trade_no, transaction_id)
+    const ledger = ledgerOf(c.env, out_trade_no)
+    // WeChat answers for the appid asked with: the order's (the default for one this service never placed).
+    const record = unwrap(await ledger.get(out_trade_no))
+    const appid = appidOf(record ?? {}, config.appid)
+    const reply = await orderQuery(wechat, appid, out_trade_no, transaction_id)
     const view = toOrderView(reply)
     // The ledger moves forward with what WeChat says; a payment found here is relayed like a notified one.
-    unwrap(await ledgerOf(c.env, out_trade_no).learnQuery(out_trade_no, { ...reply }))
+    unwrap(await ledger.learnQuery(out_trade_no, { ...reply }))
     return c.json({ data: view })
   })
   .post('/closeOrder', input(QueryInput), async (c) => {
@@ -91,6 +98,7 @@ export const pay = new Hono<Env>()
     checkTradeNo(config, out_trade_no)
     const ledger = ledgerOf(c.env, out_trade_no)
     const record = unwrap(await ledger.get(out_trade_no))
+    const appid = appidOf(record ?? {}, config.appid)
     if (record && isPaid(record.trade_state)) {
       throw wechatError('ORDERPAID', `order ${out_trade_no} is paid and cannot be closed`)
     }
@@ -99,11 +107,11 @@ export const pay = new Hono<Env>()
     }
     try {
       // closeorder takes out_trade_no only (reference §5); transaction_id is accepted and not sent.
-      await naming(out_trade_no, wechat.call('/pay/closeorder', { out_trade_no }))
+      await naming(out_trade_no, wechat.call('/pay/closeorder', { out_trade_no, appid }))
     } catch (err) {
       // Paid while the shop decided to close (reference §5 race): learn the payment, say so.
       if (err instanceof PayError && err.failure.kind === 'wechat' && err.failure.errCode === 'ORDERPAID') {
-        const paid = await orderQuery(wechat, out_trade_no)
+        const paid = await orderQuery(wechat, appid, out_trade_no)
         unwrap(await ledger.learnQuery(out_trade_no, { ...paid }))
         throw wechatError(
           'ORDERPAID',
@@ -120,32 +128,21 @@ export const pay = new Hono<Env>()
   })
 
 /** APP 调起支付: v2's six lower-case fields signed like the order (reference §7.4), or v3's RSA sign (v3 reference §6.9). */
-function appPayment(config: Config, prepayid: string) {
+function appPayment(config: Config, appid: string, prepayid: string) {
   if (config.apiVersion === 'v3')
-    return appParams(config, { prepayId: prepayid, timestamp: seconds(), noncestr: nonce() })
+    return appParams(config, { prepayId: prepayid, timestamp: seconds(), noncestr: nonce(), appid })
   return signed(
-    {
-      appid: config.appid,
-      partnerid: config.mchId,
-      prepayid,
-      package: 'Sign=WXPay',
-      noncestr: nonce(),
-      timestamp: seconds(),
-    },
+    { appid, partnerid: config.mchId, prepayid, package: 'Sign=WXPay', noncestr: nonce(), timestamp: seconds() },
     config,
     'sign',
   )
 }
 
-/** orderquery, checked to be about the order asked for. */
-async function orderQuery(wechat: Client, outTradeNo: string, transactionId?: string): Promise<Fields> {
-  const reply = await naming(
-    outTradeNo,
-    wechat.call(
-      '/pay/orderquery',
-      transactionId ? { out_trade_no: outTradeNo, transaction_id: transactionId } : { out_trade_no: outTradeNo },
-    ),
-  )
+/** orderquery under the order's appid, checked to be about the order asked for. */
+async function orderQuery(wechat: Client, appid: string, outTradeNo: string, transactionId?: string): Promise<Fields> {
+  const ids: Record<string, string> = { out_trade_no: outTradeNo }
+  if (transactionId) ids.transaction_id = transactionId
+  const reply = await naming(outTradeNo, wechat.call('/pay/orderquery', { ...ids, appid }))
   return orderReplyOf(reply, { out_trade_no: outTradeNo, ...(transactionId && { transaction_id: transactionId }) })
     .fields
 }

@@ -21,23 +21,26 @@ const VALIDITY_MS = { MWEB: 5 * 60_000, other: 2 * 3600_000 }
 /** Places the order, or returns the record of the identical order placed before. */
 export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<OrderRecord> {
   const { config, env, origin } = deps
-  const { notify_url: shopNotifyUrl, total_fee, ...rest } = input
+  const { notify_url: shopNotifyUrl, total_fee, appid: asked, ...rest } = input
   checkTradeNo(config, input.out_trade_no)
+  const appid = orderAppid(config, asked)
   const serviceNotifyUrl = `${config.publicUrl ?? origin}/v1/pay/notify`
   refuseOwnOrigin(shopNotifyUrl, [origin, config.publicUrl], config.sandbox)
   const shopFields: Record<string, string> = {}
   for (const [name, value] of Object.entries(rest)) if (value !== undefined) shopFields[name] = value
   shopFields.total_fee = String(total_fee)
   if (input.trade_type === 'NATIVE') shopFields.product_id ??= input.out_trade_no
-  const merchant = { appid: config.appid, mch_id: config.mchId, sign_type: config.signType }
+  // The appid is in the fingerprint: the same out_trade_no under another appid is another order.
+  const merchant = { appid, mch_id: config.mchId, sign_type: config.signType }
   const request: PlaceRequest = {
     out_trade_no: input.out_trade_no,
     // WeChat notifies this service, which verifies and relays to the shop's notify_url.
-    fields: { ...shopFields, notify_url: serviceNotifyUrl },
+    fields: { ...shopFields, appid, notify_url: serviceNotifyUrl },
     // Records from before 0.2 hashed the service's own notify_url in too: the ledger matches either,
     // so a re-placement of an adopted v1 order is recognised and never reaches WeChat a second time.
     fingerprints: await fingerprintsOf({ ...shopFields, ...merchant }, shopNotifyUrl, serviceNotifyUrl),
     record: {
+      appid,
       trade_type: input.trade_type,
       body: input.body,
       total_fee,
@@ -48,6 +51,14 @@ export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<Or
     validityMs: input.trade_type === 'MWEB' ? VALIDITY_MS.MWEB : VALIDITY_MS.other,
   }
   return unwrap(await ledgerOf(env, input.out_trade_no).place(request))
+}
+
+/** The appid a request names, checked against WXPAY_APPID (appids are not secret: the message lists them); the default when it names none. */
+export function orderAppid(config: Config, asked: string | undefined): string {
+  if (asked === undefined) return config.appid
+  if (!config.appids.includes(asked))
+    throw fail('params', `appid: must be one of the merchant's appids (${config.appids.join(', ')})`)
+  return asked
 }
 
 /**

@@ -7,7 +7,8 @@
 import { Hono } from 'hono'
 import { type Config, loadConfig } from '../config'
 import { fail, wechatError } from '../errors'
-import { claimRefundNumber } from '../ledger/refund-number'
+import { appidOf, type OrderRecord } from '../ledger/record'
+import { claimRefundNumber, refundHolder } from '../ledger/refund-number'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { createWechat, type Wechat } from '../wechat'
 import { refundQueryOf } from '../wechat/refund'
@@ -37,11 +38,15 @@ export const refunds = new Hono<{ Bindings: Env }>()
     const { out_trade_no, out_refund_no } = c.var.input
     const config = loadConfig(c.env)
     checkTradeNo(config, out_trade_no)
+    // Asked under the order's appid: the order named, or the one that claimed the refund number here.
+    const orderNo = out_trade_no ?? (await refundHolder(c.env, out_refund_no as string))
+    const record = orderNo ? unwrap(await ledgerOf(c.env, orderNo).get(orderNo)) : null
+    const appid = appidOf(record ?? {}, config.appid)
     const wechat = createWechat({ config, kv: c.env.ORDERS })
     // refundquery takes one id; out_refund_no names a single refund, out_trade_no all of the order's.
     const reply = out_refund_no
-      ? await wechat.call('/pay/refundquery', { out_refund_no })
-      : await orderRefunds(c.env, config, wechat, out_trade_no as string)
+      ? await wechat.call('/pay/refundquery', { out_refund_no, appid })
+      : await orderRefunds(config, wechat, out_trade_no as string, { record, appid })
     const query = refundQueryOf(reply, {
       ...(out_trade_no !== undefined && { out_trade_no }),
       ...(out_refund_no !== undefined && { out_refund_no }),
@@ -69,12 +74,17 @@ export const refunds = new Hono<{ Bindings: Env }>()
  * refunds up by out_refund_no only (v3 reference §6.11), so under v3 the order's ledger lists the
  * refunds WeChat accepted and each is asked for, its `_0` fields numbered into the one reply.
  */
-async function orderRefunds(env: Env, config: Config, wechat: Wechat, outTradeNo: string): Promise<Fields> {
-  if (config.apiVersion !== 'v3') return wechat.call('/pay/refundquery', { out_trade_no: outTradeNo })
-  const record = unwrap(await ledgerOf(env, outTradeNo).get(outTradeNo))
+async function orderRefunds(
+  config: Config,
+  wechat: Wechat,
+  outTradeNo: string,
+  order: { record: OrderRecord | null; appid: string },
+): Promise<Fields> {
+  const { record, appid } = order
+  if (config.apiVersion !== 'v3') return wechat.call('/pay/refundquery', { out_trade_no: outTradeNo, appid })
   const numbers = (record?.refunds ?? []).filter((r) => r.refund_status !== 'REQUESTING').map((r) => r.out_refund_no)
   if (numbers.length === 0) throw wechatError('REFUNDNOTEXIST', `order ${outTradeNo} has no refund at WeChat`)
-  const replies = await Promise.all(numbers.map((no) => wechat.call('/pay/refundquery', { out_refund_no: no })))
+  const replies = await Promise.all(numbers.map((no) => wechat.call('/pay/refundquery', { out_refund_no: no, appid })))
   if (replies.some((reply) => reply.out_trade_no !== outTradeNo))
     throw fail('upstream', `a refundquery reply for order ${outTradeNo} is about another order`)
   const merged: Fields = { ...replies[0], refund_count: String(replies.length) }

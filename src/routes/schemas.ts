@@ -6,6 +6,8 @@ import * as z from 'zod/mini'
 import { rules } from './input'
 
 const orderFields = {
+  /** One of the merchant's appids (WXPAY_APPID); checked against them when the order is placed. */
+  appid: z.optional(rules.appid),
   body: rules.body,
   out_trade_no: rules.out_trade_no,
   total_fee: rules.total_fee,

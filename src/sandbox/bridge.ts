@@ -71,10 +71,13 @@ async function check(env: Env, kv: KVNamespace, body: unknown): Promise<Checked>
   const { paySign, ...fields } = params.data
   const signed = await checkPaySign(env, { ...fields, paySign })
   if (typeof signed === 'string') return { problem: signed }
-  if (fields.appId !== signed.appid) return { problem: `appId ${fields.appId} is not this merchant's appid` }
+  if (!signed.appids.includes(fields.appId)) return { problem: `appId ${fields.appId} is not this merchant's appid` }
   const prepayId = /^prepay_id=(wx[0-9a-f]{34})$/.exec(fields.package)?.[1]
   const order = prepayId ? await findOrder(kv, prepayId) : undefined
   if (!order || order.prepay.id !== prepayId) return { problem: 'package names no prepay_id the sandbox issued' }
+  // The pay sheet opens in the app the order was placed for: paySign's appId must be the order's.
+  if (fields.appId !== order.request.appid)
+    return { problem: `appId ${fields.appId} is not the appid the order was placed under` }
   if (now() - order.prepay.at >= PREPAY_TTL_MS)
     return { problem: 'the prepay_id has expired (2 h): place the order again' }
   if (order.trade_state !== 'NOTPAY') return { problem: `the order is ${order.trade_state}` }
@@ -84,12 +87,12 @@ async function check(env: Env, kv: KVNamespace, body: unknown): Promise<Checked>
 /**
  * Checks paySign with the merchant's key: for `RSA` (v3, reference §6.8) SHA256withRSA over
  * `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant's public key; otherwise the v2
- * signature with the APIv2 key. Answers the merchant's appid, or the problem to show.
+ * signature with the APIv2 key. Answers the merchant's appids, or the problem to show.
  */
 async function checkPaySign(
   env: Env,
   params: Omit<z.infer<typeof PayParams>, 'signType'> & { signType: string },
-): Promise<{ appid: string } | string> {
+): Promise<{ appids: readonly string[] } | string> {
   // 支付验证签名失败 is what the WeChat client shows for a paySign that does not verify.
   const failed = '支付验证签名失败 (paySign does not verify with the merchant key)'
   const { paySign, signType, ...fields } = params
@@ -97,11 +100,11 @@ async function checkPaySign(
     const settings = await readSettings(env)
     if (typeof settings === 'string') return settings
     const signedText = `${fields.appId}\n${fields.timeStamp}\n${fields.nonceStr}\n${fields.package}\n`
-    return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appid: settings.appid } : failed
+    return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appids: [settings.appid] } : failed
   }
   const config = loadConfig(env)
   const v2 = signType as SignType
-  return (await verify({ ...fields, signType, sign: paySign }, config.apiKey, v2)) ? { appid: config.appid } : failed
+  return (await verify({ ...fields, signType, sign: paySign }, config.apiKey, v2)) ? { appids: config.appids } : failed
 }
 
 /**

@@ -7,14 +7,18 @@
  * the callback's `get_brand_wcpay_request:ok` is not proof of payment. No dependencies, no build.
  */
 import { Hono } from 'hono'
+import { loadConfig } from '../config'
 import type { SandboxEnv } from './http'
 import { PRODUCT } from './shop'
 
-/** `GET /checkout` and `GET /checkout/native`. */
+/**
+ * `GET /checkout` and `GET /checkout/native`; `?appid=` places the order under another of the
+ * merchant's appids (the page links each one when WXPAY_APPID lists several).
+ */
 export const checkout = new Hono<SandboxEnv>()
 
-checkout.get('/checkout', (c) => c.html(page('JSAPI')))
-checkout.get('/checkout/native', (c) => c.html(page('NATIVE')))
+checkout.get('/checkout', (c) => c.html(page('JSAPI', loadConfig(c.env).appids)))
+checkout.get('/checkout/native', (c) => c.html(page('NATIVE', loadConfig(c.env).appids)))
 
 const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #111; background: #f5f5f5 }
@@ -36,6 +40,8 @@ const $ = (id) => document.getElementById(id)
 const show = (state, text) => { document.body.dataset.state = state; $('status').textContent = text }
 const yuan = (fen) => '¥' + (fen / 100).toFixed(2)
 const PRICE = ${PRODUCT.priceFen}
+// The appid to place under (?appid=…), else the merchant's default.
+const APPID = new URLSearchParams(location.search).get('appid')
 $('quantity').addEventListener('input', () => { $('total').textContent = yuan(PRICE * ($('quantity').valueAsNumber || 0)) })
 
 // The bridge may arrive after the page (it always does inside WeChat): wait for its ready event.
@@ -45,7 +51,7 @@ const bridgeReady = () => new Promise((resolve) =>
 async function placeOrder(tradeType) {
   const response = await fetch('/sandbox/shop/orders', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ quantity: $('quantity').valueAsNumber, trade_type: tradeType }),
+    body: JSON.stringify({ quantity: $('quantity').valueAsNumber, trade_type: tradeType, ...(APPID && { appid: APPID }) }),
   })
   const reply = await response.json()
   if (!response.ok) throw new Error(reply.error ? reply.error.message : 'the shop could not place the order')
@@ -101,8 +107,11 @@ function showQr(order) {
 }
 `
 
-function page(tradeType: 'JSAPI' | 'NATIVE'): string {
+function page(tradeType: 'JSAPI' | 'NATIVE', appids: readonly string[]): string {
   const native = tradeType === 'NATIVE'
+  const path = native ? '/sandbox/checkout/native' : '/sandbox/checkout'
+  // appids are [A-Za-z0-9_] (config.ts): nothing to escape.
+  const links = appids.map((appid, i) => `<a href="${path}${i === 0 ? '' : `?appid=${appid}`}">${appid}</a>`)
   const price = `¥${(PRODUCT.priceFen / 100).toFixed(2)}`
   return `<!doctype html>
 <html lang="en">
@@ -125,7 +134,12 @@ function page(tradeType: 'JSAPI' | 'NATIVE'): string {
 <figure><div id="qr"></div><figcaption id="qr-caption"></figcaption></figure>
 <button id="scan" type="button" hidden>Scan it with the sandbox payer</button>
 <p id="status" role="status" aria-live="polite"></p>
-<p><small>Sandbox: the pay sheet is a stand-in for WeChat's. ${
+${
+  appids.length > 1
+    ? `<p><small>Place under appid: ${links.join(' · ')}</small></p>
+`
+    : ''
+}<p><small>Sandbox: the pay sheet is a stand-in for WeChat's. ${
     native
       ? '<a href="/sandbox/checkout">Pay inside WeChat (JSAPI) instead</a>'
       : '<a href="/sandbox/checkout/native">Pay by QR code (NATIVE) instead</a>'

@@ -72,11 +72,11 @@ export function checkEncoding(fields: Fields): Result | undefined {
   return undefined
 }
 
-/** The sandbox knows one merchant and one appid: the configured ones (§3.3 error table). */
+/** The sandbox knows one merchant and the appids bound to it: the configured ones (§3.3 error table). */
 export function checkMerchant(fields: Fields, config: Config): Result | undefined {
   if (!fields.appid) return refuse('APPID_NOT_EXIST', 'APPID不存在')
   if (!fields.mch_id || fields.mch_id !== config.mchId) return refuse('MCHID_NOT_EXIST', 'MCHID不存在')
-  if (fields.appid !== config.appid) return refuse('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配')
+  if (!config.appids.includes(fields.appid)) return refuse('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配')
   return undefined
 }
 

@@ -25,17 +25,19 @@ export const lookupKey = (id: string) => `sandbox:checkout:${id}`
 const Cart = z.object({
   quantity: z.int().check(z.minimum(1), z.maximum(9)),
   trade_type: z.optional(z.enum(['JSAPI', 'NATIVE'])),
+  /** One of the merchant's appids (the service checks which); the default when absent. */
+  appid: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_]{1,32}$/))),
 })
 
 type ServiceReply = { data?: Record<string, string>; error?: { code: string; message: string } }
 
-/** `POST /shop/orders` (`{quantity, trade_type?}`) and `GET /shop/orders/:out_trade_no`. */
+/** `POST /shop/orders` (`{quantity, trade_type?, appid?}`) and `GET /shop/orders/:out_trade_no`. */
 export const shop = new Hono<SandboxEnv>()
 
 shop.post('/shop/orders', async (c) => {
   const cart = Cart.safeParse(await c.req.json().catch(() => undefined))
   if (!cart.success) return jsonError(400, 'wxPayError.params', 'quantity: must be a whole number from 1 to 9')
-  const { quantity, trade_type = 'JSAPI' } = cart.data
+  const { quantity, trade_type = 'JSAPI', appid } = cart.data
   const origin = new URL(c.req.url).origin
   const out_trade_no = `shop-${Date.now().toString(36)}-${randomString(6)}`
   const total_fee = PRODUCT.priceFen * quantity
@@ -46,6 +48,7 @@ shop.post('/shop/orders', async (c) => {
     spbill_create_ip: c.req.header('cf-connecting-ip') ?? '127.0.0.1',
     notify_url: `${origin}/sandbox/merchant`,
     ...(trade_type === 'JSAPI' ? { openid: PAYER_OPENID } : { trade_type }),
+    ...(appid && { appid }),
   }
   const token = loadConfig(c.env).apiTokens[0] ?? ''
   const response = await fetch(`${origin}/v1/pay/${trade_type === 'JSAPI' ? 'params' : 'unified'}`, {

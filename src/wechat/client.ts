@@ -54,7 +54,10 @@ export type BillRequest = {
 }
 
 export type Client = {
-  /** Sends `fields` (appid, mch_id, nonce_str, sign_type and sign are added) and returns the verified reply. */
+  /**
+   * Sends `fields` (mch_id, nonce_str, sign_type and sign are added; appid too, the default one, unless
+   * `fields` names one of the merchant's) and returns the verified reply, which must name the same appid.
+   */
   call(path: WechatPath, fields: Record<string, string>): Promise<Fields>
   /**
    * `/pay/downloadbill`, asked for gzipped and decompressed as it streams. "No bill for that day" is
@@ -151,9 +154,12 @@ export function createClient(options: ClientOptions): Client {
     const bases = [config.apiBase, config.apiBaseBackup]
     // Both transports are chosen before anything is sent: a refusal never follows a request.
     const transports = bases.map((base) => transportFor(base, path))
+    const appid = fields.appid ?? config.appid
+    // An order's appid no longer in WXPAY_APPID: the merchant unbound it, or the list lost it.
+    if (!config.appids.includes(appid)) throw fail('config', `WXPAY_APPID does not list the order's appid ${appid}`)
     const request: Record<string, string> = {
       ...fields,
-      appid: config.appid,
+      appid,
       mch_id: config.mchId,
       nonce_str: nonce(),
       sign_type: config.signType,
@@ -180,7 +186,8 @@ export function createClient(options: ClientOptions): Client {
 
   return {
     async call(path, fields) {
-      return checkReply(await send(path, fields, async (response) => asXml(await textOf(response))), config, path)
+      const reply = await send(path, fields, async (response) => asXml(await textOf(response)))
+      return checkReply(reply, config, path, fields.appid ?? config.appid)
     },
 
     async bill({ bill_date, bill_type }) {
@@ -211,13 +218,14 @@ export function createClient(options: ClientOptions): Client {
         if (/^no bill exist$/i.test(message.trim())) return { kind: 'none', message }
         throw fail('upstream', `downloadbill return_code ${reply.return_code || 'missing'}: ${message}`)
       }
-      await checkReply(reply, config, '/pay/downloadbill')
+      await checkReply(reply, config, '/pay/downloadbill', config.appid)
       throw fail('upstream', 'downloadbill answered XML with result_code SUCCESS instead of a bill')
     },
   }
 }
 
-async function checkReply(reply: Fields, config: Config, path: string): Promise<Fields> {
+/** `appid`: the one the request named; a reply for another (even one of the merchant's) is not an answer to it. */
+async function checkReply(reply: Fields, config: Config, path: string, appid: string): Promise<Fields> {
   if (reply.return_code !== 'SUCCESS') {
     throw fail('upstream', `return_code ${reply.return_code || 'missing'}: ${reply.return_msg || 'no return_msg'}`)
   }
@@ -225,7 +233,7 @@ async function checkReply(reply: Fields, config: Config, path: string): Promise<
     log('warn', { event: 'wechat_reply_rejected', path, reason: 'signature does not verify' })
     throw fail('upstream', `the reply to ${path} failed signature verification`)
   }
-  if (reply.appid !== config.appid || reply.mch_id !== config.mchId) {
+  if (reply.appid !== appid || reply.mch_id !== config.mchId) {
     throw fail('upstream', `the reply to ${path} is for another appid or mch_id`)
   }
   if (reply.result_code !== 'SUCCESS') {

@@ -4,8 +4,15 @@
  */
 import { MERCHANT_V3_BINDINGS, SANDBOX_V3_BINDINGS } from './v3-keys.ts'
 
+/** The merchant's appids: an official account (the default) and a mini program. */
+export const APPIDS = ['wxd930ea5d5a258f4f', 'wx2421b1c4370ec43b'] as const
+/** The default appid: the first of WXPAY_APPID. */
+export const APPID = APPIDS[0]
+/** The other appid bound to the same mch_id. */
+export const SECOND_APPID = APPIDS[1]
+
 export const TEST_BINDINGS = {
-  WXPAY_APPID: 'wxd930ea5d5a258f4f',
+  WXPAY_APPID: APPID,
   WXPAY_MCH_ID: '10000100',
   WXPAY_API_KEY: 'test0key0test0key0test0key0test0',
   WXPAY_SIGN_TYPE: 'HMAC-SHA256',
@@ -25,6 +32,9 @@ export const TEST_BINDINGS = {
   ...SANDBOX_V3_BINDINGS,
   ...MERCHANT_V3_BINDINGS,
 } as const
+
+/** The same with both appids under the one mch_id (the `two-appids` project in vitest.config.ts). */
+export const TWO_APPIDS_BINDINGS = { ...TEST_BINDINGS, WXPAY_APPID: APPIDS.join(',') }
 
 export const TOKEN = 'test-token-new'
 /** An OPS_TOKENS token: redeliver and reconciliation. */

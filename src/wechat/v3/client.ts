@@ -73,7 +73,12 @@ export function createV3Client(options: V3ClientOptions): V3Client {
   }
 
   // An order's own appid (a request field, as the v2 client takes it) or the default one.
-  const appidOf = (fields: Record<string, string>) => fields.appid ?? config.appid
+  const appidOf = (fields: Record<string, string>) => {
+    const appid = fields.appid ?? config.appid
+    // An order's appid no longer in WXPAY_APPID: the merchant unbound it, or the list lost it.
+    if (!config.appids.includes(appid)) throw fail('config', `WXPAY_APPID does not list the order's appid ${appid}`)
+    return appid
+  }
 
   const success = (fields: Fields, appid = config.appid): Fields => ({
     return_code: 'SUCCESS',
@@ -151,6 +156,12 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     call(path, fields) {
       const handler = Object.hasOwn(calls, path) ? calls[path] : undefined
       if (!handler) return Promise.reject(fail('internal', `${String(path)} has no WeChat Pay v3 counterpart`))
+      try {
+        // An appid WXPAY_APPID does not list never reaches WeChat.
+        appidOf(fields)
+      } catch (err) {
+        return Promise.reject(err)
+      }
       return handler(fields)
     },
     bill: (request) => downloadBill(http, request, [config.apiBase, config.apiBaseBackup]),

@@ -33,6 +33,7 @@ describe('TRANSACTION.SUCCESS', () => {
       notification: {
         kind: 'payment',
         id: 'EV-2018022511223320873',
+        appid: V.APPID,
         payment: {
           out_trade_no: 'ORD20260101000001',
           transaction_id: '4200000000202601010000000001',
