@@ -22,6 +22,7 @@ import { round } from './lib/stats.mjs'
 import { ROOT, workerdInfo } from './lib/tools.mjs'
 import { benchReconcile } from './reconcile.mjs'
 import { benchService } from './service.mjs'
+import { benchServiceV3 } from './service-v3.mjs'
 
 // Issue 7's goal for the production bundle (test/bundle.test.ts enforces its own, looser budget).
 const BUNDLE_GOAL_BYTES = 30 * 1024
@@ -46,6 +47,9 @@ const paramsOnly = process.argv.includes('--params')
 if (!paramsOnly) await part('codec', '1. XML codec (Node, ops/s)', () => benchCodec({ log }))
 await part('service', "2. The service's own cost per request (workerd, WeChat answered in-process)", () =>
   benchService({ log, runId, paramsOnly }),
+)
+await part('serviceV3', '2b. /v1/pay/params and notify under WeChat Pay API v3 (workerd, in memory)', () =>
+  benchServiceV3({ log, runId, v2: parts.service?.memoryKv }),
 )
 if (!paramsOnly)
   await part(
@@ -82,6 +86,7 @@ if (!paramsOnly)
 const params = parts.service?.memoryKv.find((row) => row.route === '/v1/pay/params')
 const paramsC32 = parts.e2e?.results.find((row) => row.target === 'POST /v1/pay/params' && row.concurrency === 32)
 const ledger = parts.service?.ledger
+const v3Row = (route) => parts.serviceV3?.rows.find((row) => row.route === route)
 const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits))
 const summary = {
   codec_parse_vs_fxp: fixed(parts.codec?.parseVsFastXmlParser, 1),
@@ -99,12 +104,16 @@ const summary = {
   bundle_gzip_kb: fixed(parts.bundle && parts.bundle.gzipBytes / 1024, 2),
   bundle_raw_kb: fixed(parts.bundle && parts.bundle.rawBytes / 1024, 2),
   e2e_rps_c32: fixed(paramsC32?.rps, 1),
+  v3_params_median_ms: fixed(v3Row('/v1/pay/params')?.medianMs, 3),
+  v3_params_rsa_ms: fixed(v3Row('params: two RSA signatures alone')?.medianMs, 3),
+  v3_notify_median_ms: fixed(v3Row('/v1/pay/notify')?.medianMs, 3),
 }
 
 log()
 log('goals:')
 log(`  codec parse ≥ 8× fast-xml-parser: ${verdict(parts.codec?.parseVsFastXmlParser, (x) => x >= 8)}`)
 log(`  /v1/pay/params median ≤ 1 ms:     ${verdict(params?.medianMs, (x) => x <= 1)}`)
+log(`  v3 /v1/pay/params median ≤ 2.5 ms: ${verdict(v3Row('/v1/pay/params')?.medianMs, (x) => x <= 2.5)}`)
 log(`  bundle ≤ 30 KB gzip:              ${verdict(parts.bundle?.gzipBytes, (x) => x <= BUNDLE_GOAL_BYTES)}`)
 machine.loadAtEnd = loadavg().map((x) => round(x, 2))
 log(`load average at end: ${machine.loadAtEnd.join(' ')}`)

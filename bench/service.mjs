@@ -129,7 +129,7 @@ export async function benchService({ log, runId, paramsOnly = false }) {
 }
 
 /** Times each request of `route` from Node, each preceded by its baseline (the same request, `dry`). */
-async function runOne(call, route, kv, ids) {
+export async function runOne(call, route, kv, ids) {
   await call(`/prepare?route=${route}&kv=${kv}&ids=${ids.join(',')}`)
   const rtt = []
   const baseline = []
@@ -150,7 +150,7 @@ async function runOne(call, route, kv, ids) {
  * The CPU time workerd spends on a request of `route`: its CPU clock over `ids.length` requests minus
  * over as many baseline requests, per request. A busy machine stretches round trips, not CPU time.
  */
-async function cpuPerRequest(worker, route, kv, ids) {
+export async function cpuPerRequest(worker, route, kv, ids) {
   const batches = Array.from({ length: Math.ceil(ids.length / CPU_BATCH) }, (_, i) =>
     ids.slice(i * CPU_BATCH, (i + 1) * CPU_BATCH).join(','),
   )
@@ -200,7 +200,7 @@ const PART_NAMES = {
   route: 'params: outside the ledger',
 }
 
-function report(results, kv, log) {
+export function report(results, kv, log) {
   const rows = results.map(({ route, rtt, baseline, isolate }) => {
     const transport = median(baseline)
     return {

@@ -6,6 +6,7 @@
  */
 import { sign } from '../src/wechat/sign'
 import { encode } from '../src/wechat/xml'
+import { v3Reply } from './upstream-v3'
 
 /** WXPAY_API_BASE / _BACKUP and the shop's notify_url host in the bench configuration. */
 export const WECHAT_HOSTS = new Set(['api.wechat.bench', 'api2.wechat.bench'])
@@ -74,6 +75,8 @@ export async function upstream(input: RequestInfo | URL, init?: RequestInit): Pr
   const url = new URL(input instanceof Request ? input.url : String(input))
   if (url.href === SHOP_URL) return new Response(null, { status: 200 })
   if (WECHAT_HOSTS.has(url.host)) {
+    const v3 = url.pathname.startsWith('/v3/') ? v3Reply(url.pathname) : undefined
+    if (v3) return v3
     if (url.pathname === '/pay/unifiedorder') return xml(unifiedReply)
     if (url.pathname === '/pay/closeorder') return xml(closeReply)
     if (url.pathname === '/pay/orderquery') {

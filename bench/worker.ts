@@ -24,10 +24,12 @@ import { app } from '../src/app'
 import { loadConfig } from '../src/config'
 import type { PlaceRequest } from '../src/ledger/ledger'
 import { ledgerOf, unwrap } from '../src/ledger/stub'
-import { createClient } from '../src/wechat/client'
+import { createWechat } from '../src/wechat'
 import { sha256Hex } from '../src/wechat/sign'
+import { merchantKey, rsaSign } from '../src/wechat/v3/crypto'
 import { type BenchEnv, withMemoryKV } from './memory-kv'
 import { type Merchant, notification, prepareQueryReply, prepareReplies, SHOP_URL, strays, upstream } from './upstream'
+import { prepareV3Reply, type V3Merchant, v3Notification } from './upstream-v3'
 
 export { OrderLedger } from '../src/ledger/ledger'
 export { MemoryLedger } from './memory-kv'
@@ -44,13 +46,27 @@ const ROUTES = [
   'unifiedorder',
   'rpc',
   'route',
+  'rsa',
 ] as const
 type Route = (typeof ROUTES)[number]
 
 const SERVICE = 'https://wxpay.bench'
 const TOTAL_FEE = 101
 const PREPAY_ID = 'wx201411101639507cbf6ffd8b0779950874'
-const notifications = new Map<string, string>()
+const notifications = new Map<string, string | { headers: Record<string, string>; body: Uint8Array }>()
+const isV3 = (env: Env) => (env as unknown as Record<string, unknown>).WXPAY_API_VERSION === 'v3'
+
+/** The v3 run's WeChat side: the sandbox's test-only key (dev-v3.env) signs what "WeChat" sends. */
+function v3MerchantOf(env: Env): V3Merchant {
+  const vars = env as unknown as Record<string, string>
+  return {
+    appid: vars.WXPAY_APPID ?? '',
+    mchId: vars.WXPAY_MCH_ID ?? '',
+    apiV3Key: vars.WXPAY_APIV3_KEY ?? '',
+    wechatKey: vars.SANDBOX_V3_PRIVATE_KEY ?? '',
+    publicKeyId: vars.WXPAY_PUBLIC_KEY_ID ?? '',
+  }
+}
 
 export default {
   async fetch(request: Request, bindings: BenchEnv, ctx: ExecutionContext): Promise<Response> {
@@ -93,12 +109,19 @@ function merchantOf(env: Env): Merchant {
 
 async function prepare(route: Route, ids: string[], merchant: Merchant, env: BenchEnv): Promise<void> {
   await prepareReplies(merchant)
+  if (isV3(env)) await prepareV3Reply(v3MerchantOf(env))
   for (const id of ids) {
     // rpc reads orders placed here, just before it: an idle ledger can be evicted on a busy machine,
     // its in-memory storage with it.
     if (route === 'rpc') unwrap(await ledgerOf(env, id).place(await placeRequest(id, env)))
     if (route === 'queryOrder') await prepareQueryReply(merchant, id, TOTAL_FEE)
-    if (route === 'notify') notifications.set(id, await notification(merchant, id, TOTAL_FEE))
+    if (route === 'notify')
+      notifications.set(
+        id,
+        isV3(env)
+          ? await v3Notification(v3MerchantOf(env), id, TOTAL_FEE)
+          : await notification(merchant, id, TOTAL_FEE),
+      )
   }
 }
 
@@ -114,7 +137,7 @@ async function jobFor(route: Route, id: string, env: BenchEnv, ctx: ExecutionCon
   if (route === 'unifiedorder') {
     const fields = (await placeRequest(id, env)).fields
     return async () => {
-      const reply = await createClient({ config: loadConfig(env) }).call('/pay/unifiedorder', fields)
+      const reply = await createWechat({ config: loadConfig(env) }).call('/pay/unifiedorder', fields)
       if (reply.prepay_id !== PREPAY_ID) throw new Error(`unifiedorder ${id}: prepay_id ${reply.prepay_id}`)
     }
   }
@@ -129,6 +152,18 @@ async function jobFor(route: Route, id: string, env: BenchEnv, ctx: ExecutionCon
       if (response.status !== 200 || !text.startsWith('{"data":')) throw new Error(`route ${id}: ${text.slice(0, 300)}`)
     }
   }
+  if (route === 'rsa') {
+    // The RSA share of a v3 /v1/pay/params: two SHA256withRSA signatures with the merchant key (the
+    // unifiedorder request's Authorization and the paySign), the key imported once per isolate as the service does.
+    const pem = loadConfig(env).v3?.privateKey ?? ''
+    const request = `POST\n/v3/pay/transactions/jsapi\n1796538052\n${id}\n${JSON.stringify(orderFields(id))}\n`
+    const pay = `wxd930ea5d5a258f4f\n1796538052\n${id}\nprepay_id=${PREPAY_ID}\n`
+    return async () => {
+      const key = await merchantKey(pem)
+      await rsaSign(key, request)
+      await rsaSign(key, pay)
+    }
+  }
   if (route === 'rpc') {
     return async () => {
       const result = await ledgerOf(env, id).get(id)
@@ -140,8 +175,11 @@ async function jobFor(route: Route, id: string, env: BenchEnv, ctx: ExecutionCon
     const response = await app.fetch(serviceRequest, env, ctx)
     const text = await response.text()
     const ok =
-      response.status === 200 &&
-      (route === 'notify' ? text.includes('<return_code><![CDATA[SUCCESS]]>') : text.startsWith('{"data":'))
+      route === 'notify'
+        ? isV3(env)
+          ? response.status === 204
+          : response.status === 200 && text.includes('<return_code><![CDATA[SUCCESS]]>')
+        : response.status === 200 && text.startsWith('{"data":')
     if (!ok) throw new Error(`${route} ${id}: HTTP ${response.status} ${text.slice(0, 300)}`)
   }
 }
@@ -200,9 +238,10 @@ async function placeRequest(id: string, env: Env): Promise<PlaceRequest> {
 /** The request as it arrives over HTTP, Content-Length included (without it hono's bodyLimit re-buffers the body). */
 function requestFor(route: Route, id: string, env: Env): Request {
   if (route === 'notify') {
-    const body = notifications.get(id)
-    if (!body) throw new Error(`notify ${id}: not prepared`)
-    return post('/v1/pay/notify', { 'content-type': 'text/xml' }, body)
+    const prepared = notifications.get(id)
+    if (!prepared) throw new Error(`notify ${id}: not prepared`)
+    if (typeof prepared !== 'string') return post('/v1/pay/notify', prepared.headers, prepared.body)
+    return post('/v1/pay/notify', { 'content-type': 'text/xml' }, prepared)
   }
   const order = orderFields(id)
   const fields: Record<string, string> =
@@ -214,8 +253,8 @@ function requestFor(route: Route, id: string, env: Env): Request {
 
 const encoder = new TextEncoder()
 
-function post(path: string, headers: Record<string, string>, body: string): Request {
-  const bytes = encoder.encode(body)
+function post(path: string, headers: Record<string, string>, body: string | Uint8Array): Request {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body
   return new Request(`${SERVICE}${path}`, {
     method: 'POST',
     headers: { ...headers, 'content-length': String(bytes.byteLength) },

@@ -10,11 +10,12 @@ import { describe, expect, inject, it } from 'vitest'
 // headroom and catches accidents, such as a namespace re-export pulling in every zod locale (147 KB once).
 // The ledger's one transition function, replies matched to what was asked and the refund hold's
 // release took it to 57.5 KB; the routes' validator to 60.1 KB; the reconciliation as two Workflow
-// classes (diff, checks, child batches, meter) to 63.7 KB.
-const BUDGET_BYTES = 66 * 1024
+// classes (diff, checks, child batches, meter) to 63.7 KB; WeChat Pay API v3 (RSA signing and
+// verification, AES-GCM, platform certificates, the v3 JSON mappings) to 74.1 KB.
+const BUDGET_BYTES = 77 * 1024
 
 describe('production bundle', () => {
-  it('stays within 66 KB gzipped', () => {
+  it('stays within 77 KB gzipped', () => {
     const gzipBytes = inject('bundleGzipBytes')
     expect(gzipBytes, 'the dry-run build produced no bundle').toBeGreaterThan(0)
     expect(gzipBytes, `gzipped index.js is ${(gzipBytes / 1024).toFixed(2)} KB`).toBeLessThanOrEqual(BUDGET_BYTES)

@@ -131,13 +131,14 @@ export class OrderLedger extends DurableObject<Env> {
 
   /**
    * A decrypted refund notification — unsigned, so only a hint: the refund's state is confirmed
-   * with refundquery (a signed reply) before anything is recorded, then relayed once.
+   * with refundquery (a signed reply) before anything is recorded, then relayed once. `appid`
+   * undefined: a v3 refund notification, whose resource names none (the refund query confirms it).
    */
-  async notifyRefund(notice: RefundNotice, appid: string): Promise<Outcome> {
+  async notifyRefund(notice: RefundNotice, appid: string | undefined): Promise<Outcome> {
     const opened = await this.store.open(notice.out_trade_no)
     if (!opened.ok) return unreadable(notice.out_trade_no)
     const detail = { out_trade_no: notice.out_trade_no, out_refund_no: notice.out_refund_no }
-    const mismatch = this.otherAppid(opened.value, appid, detail)
+    const mismatch = appid === undefined ? undefined : this.otherAppid(opened.value, appid, detail)
     if (mismatch) return mismatch
     return this.refundChecks.notified(opened.value, notice)
   }

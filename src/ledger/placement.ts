@@ -2,7 +2,7 @@
  * @module
  * Placing the order with WeChat (unifiedorder) once. Identical placements share one call; another
  * fingerprint is OUT_TRADE_NO_USED without reaching WeChat; a paid or closed order is refused; a
- * prepay_id is reused while it is still usable.
+ * prepay_id (or a v3 NATIVE order's code_url) is reused while it is still usable.
  */
 import type { Fields } from '../wechat/xml'
 import { isPaid, isSettled, type OrderRecord } from './record'
@@ -34,7 +34,10 @@ export class Placement {
       if (isPaid(existing.trade_state)) return wechat('ORDERPAID', `order ${no} is already paid`)
       if (isSettled(existing.trade_state))
         return wechat('ORDERCLOSED', `order ${no} is closed: place a new order with a new out_trade_no`)
-      if (existing.prepay_id && Date.parse(existing.prepay_expires_at ?? '') - Date.now() > REUSE_MARGIN_MS)
+      if (
+        (existing.prepay_id || existing.code_url) &&
+        Date.parse(existing.prepay_expires_at ?? '') - Date.now() > REUSE_MARGIN_MS
+      )
         return { ok: true, value: existing }
     }
     const fingerprint = existing?.fingerprint ?? (request.fingerprints[0] as string)
@@ -55,8 +58,12 @@ export class Placement {
     } catch (err) {
       return failure(err)
     }
-    if (!reply.prepay_id)
-      return { ok: false, failure: { kind: 'upstream', message: 'the unifiedorder reply has no prepay_id' } }
+    // v3 answers a NATIVE order with code_url alone (v3 reference §6.3): it stands for the prepay.
+    if (!reply.prepay_id && !reply.code_url)
+      return {
+        ok: false,
+        failure: { kind: 'upstream', message: 'the unifiedorder reply has no prepay_id or code_url' },
+      }
     const now = new Date()
     const placed = {
       prepay_id: reply.prepay_id,

@@ -1,11 +1,12 @@
 /**
  * @module
- * What the ledger asks of the outside: the configuration it runs under and the WeChat client
- * (with the merchant certificate binding when there is one, for `/secapi/` calls). Every call about
- * an order names the order's appid ({@link Upstream.appidOf}): WeChat answers for that appid only.
+ * What the ledger asks of the outside: the configuration it runs under and the WeChat client (v2 or
+ * v3 by WXPAY_API_VERSION; under v2 with the merchant certificate binding when there is one, for
+ * `/secapi/` calls). Every call about an order names the order's appid ({@link Upstream.appidOf}):
+ * WeChat answers for that appid only.
  */
 import { type Config, loadConfig } from '../config'
-import { type Client, createClient } from '../wechat/client'
+import { createWechat, type Wechat } from '../wechat'
 import { appidOf, type OrderRecord } from './record'
 
 export class Upstream {
@@ -20,8 +21,12 @@ export class Upstream {
     return appidOf(record, config.appid)
   }
 
-  client(config = this.config()): Client {
+  client(config = this.config()): Wechat {
     const cert = this.env.WXPAY_CERT
-    return createClient({ config, ...(cert && { certFetch: (url, init) => cert.fetch(url, init) }) })
+    return createWechat({
+      config,
+      kv: this.env.ORDERS,
+      ...(cert && { certFetch: (url, init) => cert.fetch(url, init) }),
+    })
   }
 }

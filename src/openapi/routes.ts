@@ -34,7 +34,8 @@ export type RouteDoc = {
 
 const fen = z.int().check(z.minimum(0))
 const text = z.string()
-const SIGN_TYPE = z.enum(['MD5', 'HMAC-SHA256'])
+// RSA: the paySign of WXPAY_API_VERSION=v3 (SHA256withRSA, v3 reference §6.8).
+const SIGN_TYPE = z.enum(['MD5', 'HMAC-SHA256', 'RSA'])
 const TRADE_STATE = z.enum(['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR', 'ACCEPT'])
 const coupons = z.optional(z.array(z.object({ type: z.optional(text), id: z.optional(text), fee: z.optional(fen) })))
 
@@ -113,7 +114,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/v1/pay/params',
     summary: 'JSAPI pay parameters for getBrandWCPayRequest',
     description:
-      "Places a JSAPI order and returns what the H5 page hands to `WeixinJSBridge.invoke('getBrandWCPayRequest', data, callback)` (a mini program passes the same, minus appId, to `wx.requestPayment`). `appId` is the order's: the request's `appid`, one of WXPAY_APPID, or the first. The same order placed again while its prepay_id is valid is answered from the record.",
+      "Places a JSAPI order and returns what the H5 page hands to `WeixinJSBridge.invoke('getBrandWCPayRequest', data, callback)` (a mini program passes the same, minus appId, to `wx.requestPayment`). `appId` is the order's: the request's `appid`, one of WXPAY_APPID, or the first. The same order placed again while its prepay_id is valid is answered from the record. Under WXPAY_API_VERSION=v3, signType is `RSA` and paySign the base64 SHA256withRSA signature.",
     request: { fields: ParamsInput, example: { ...order, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } },
     reply: {
       data: z.object({
@@ -122,7 +123,7 @@ export const ROUTES: readonly RouteDoc[] = [
         nonceStr: text,
         package: z.string().check(z.regex(/^prepay_id=/)),
         signType: SIGN_TYPE,
-        paySign: z.string().check(z.regex(/^[0-9A-F]{32}([0-9A-F]{32})?$/)),
+        paySign: z.string().check(z.regex(/^([0-9A-F]{32}([0-9A-F]{32})?|[A-Za-z0-9+/]{342}==)$/)),
       }),
       example: {
         appId: 'wxd930ea5d5a258f4f',
@@ -140,12 +141,13 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/v1/pay/unified',
     summary: 'A unified order of any trade type',
     description:
-      'JSAPI needs openid, MWEB needs scene_info (h5_info JSON); NATIVE returns code_url (the QR code), MWEB mweb_url, APP the signed parameters for the WeChat SDK.',
+      'JSAPI needs openid, MWEB needs scene_info (h5_info JSON); NATIVE returns code_url (the QR code), MWEB mweb_url, APP the signed parameters for the WeChat SDK (RSA-signed under WXPAY_API_VERSION=v3, where NATIVE has no prepay_id).',
     request: { fields: UnifiedInput, example: { ...order, trade_type: 'NATIVE' } },
     reply: {
       data: z.object({
         trade_type: z.enum(['JSAPI', 'NATIVE', 'APP', 'MWEB']),
-        prepay_id: text,
+        // Absent for NATIVE under WXPAY_API_VERSION=v3, which answers code_url alone.
+        prepay_id: z.optional(text),
         code_url: z.optional(text),
         mweb_url: z.optional(text),
         app: z.optional(

@@ -49,8 +49,9 @@ export async function checkItems(
     if (looked.toFix.length === 0) continue
     const fixed = await step.do(`fix-${n}`, RETRIES, async () => {
       const counted = newMeter()
-      const wechat = meteredClient(loadConfig(env), counted)
-      return { findings: await fix(metered(env, counted), wechat, day, looked.toFix), meter: counted }
+      const counting = metered(env, counted)
+      const wechat = meteredClient(loadConfig(env), counted, counting.ORDERS)
+      return { findings: await fix(counting, wechat, day, looked.toFix), meter: counted }
     })
     addMeter(meter, fixed.meter)
     addFindings(findings, fixed.findings)

@@ -7,8 +7,7 @@
  */
 
 import type { Config } from '../config'
-import type { Client } from '../wechat/client'
-import { createClient } from '../wechat/client'
+import { createWechat, type Wechat } from '../wechat'
 
 /** Subrequests made: `calls` in all, of which `kv` KV operations and `ledger` Durable Object calls. */
 export type Meter = { calls: number; kv: number; ledger: number }
@@ -57,10 +56,11 @@ export function metered(env: Env, meter: Meter): Env {
   }
 }
 
-/** A WeChat client whose requests count on `meter`. */
-export function meteredClient(config: Config, meter: Meter): Client {
-  return createClient({
+/** A WeChat client (v2 or v3) whose requests count on `meter`; `kv` keeps v3 platform certificates. */
+export function meteredClient(config: Config, meter: Meter, kv?: KVNamespace): Wechat {
+  return createWechat({
     config,
+    ...(kv && { kv }),
     fetch: (input, init) => {
       meter.calls += 1
       return fetch(input, init)

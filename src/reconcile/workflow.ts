@@ -40,7 +40,7 @@ export class Reconciliation extends WorkflowEntrypoint<Env, RunParams> {
     const diff = await step.do('download and diff', RETRIES, async () => {
       const meter = newMeter()
       const env = metered(this.env, meter)
-      const found = await diffDay(env.ORDERS, meteredClient(loadConfig(env), meter), day)
+      const found = await diffDay(env.ORDERS, meteredClient(loadConfig(env), meter, env.ORDERS), day)
       const inline = found.items.length <= sizes.inline
       const chunks = inline ? 0 : Math.ceil(found.items.length / sizes.child)
       for (let n = 0; n < chunks; n++) {

@@ -5,6 +5,8 @@
  * the rule, and input.ts prefixes it with the field.
  */
 import * as z from 'zod/mini'
+import type { Config } from '../config'
+import { fail } from '../errors'
 
 const TRADE_TYPES = ['JSAPI', 'NATIVE', 'APP', 'MWEB'] as const
 
@@ -145,4 +147,13 @@ export const rules = {
     message: 'must be a date yyyyMMdd',
   }),
   refresh: text({ values: ['0', '1'], message: 'must be 1 (run again) or 0' }),
+}
+
+/**
+ * WeChat Pay v3 takes out_trade_no of 6–32 characters (v3 reference §6.1) where /v1 takes 1–32: under
+ * v3 a shorter one is refused here, before the ledger or WeChat sees it.
+ */
+export function checkTradeNo(config: Config, outTradeNo: string | undefined): void {
+  if (config.apiVersion === 'v3' && outTradeNo !== undefined && outTradeNo.length < 6)
+    throw fail('params', 'out_trade_no: must be 6–32 characters under WeChat Pay v3 (WXPAY_API_VERSION=v3)')
 }

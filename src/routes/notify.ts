@@ -7,6 +7,8 @@
  * encrypted with the API key, so a decrypted notice is only a hint the ledger confirms with
  * refundquery before anything is recorded (refunds reference §3). A verified notification with
  * result_code FAIL is logged and acknowledged: WeChat would otherwise resend it for 24 hours.
+ * Under WXPAY_API_VERSION=v3 a signed JSON notification goes to notify-v3.ts; v2 XML is still taken
+ * while WXPAY_API_KEY is set, since WeChat notifies an order in the form of the API that placed it.
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono'
@@ -17,7 +19,9 @@ import { readPayment } from '../wechat/payment'
 import { type RefundNotice, refundNoticeOf } from '../wechat/refund'
 import { decryptRefundNotice, RefundNoticeError } from '../wechat/refund-notify'
 import { verify } from '../wechat/sign'
+import { isV3Notification, refused } from '../wechat/v3/notify'
 import { decode, type Fields, XmlError } from '../wechat/xml'
+import { notifyV3 } from './notify-v3'
 import { readRawBody } from './raw-body'
 
 /** Real notifications are about 1 KB; anything above this is refused unread. */
@@ -72,6 +76,10 @@ function acknowledge(handle: Handler, event: string) {
     const xml = (body: string, status: 200 | 413 = 200) =>
       c.body(body, status, { 'content-type': 'text/xml; charset=utf-8' })
     try {
+      if (isV3Notification(c.req.raw.headers)) {
+        const config = loadConfig(c.env)
+        if (config.v3) return await v3(c.req.raw, c.env, config, event)
+      }
       await handle(c.req.raw, c.env)
       return xml(SUCCESS_XML)
     } catch (err) {
@@ -79,6 +87,19 @@ function acknowledge(handle: Handler, event: string) {
       console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
       return xml(failXml(rejected.message), rejected.reason === 'too_large' ? 413 : 200)
     }
+  }
+}
+
+/** A v3 notification (signed JSON): read whole, then verified and answered the v3 way (notify-v3.ts). */
+async function v3(request: Request, env: Env, config: Config, event: string): Promise<Response> {
+  try {
+    const body = await readRawBody(request, MAX_NOTIFY_BYTES)
+    if (!body.ok) throw new Rejected(body.reason)
+    return await notifyV3({ headers: request.headers, body: body.bytes }, env, config, event)
+  } catch (err) {
+    const rejected = asRejected(err)
+    console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
+    return refused(rejected.message, rejected.reason === 'too_large' ? 413 : 500)
   }
 }
 

@@ -7,10 +7,13 @@ import { type Config, loadConfig } from '../config'
 import { PayError, wechatError } from '../errors'
 import { appidOf, isPaid } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
-import { type Client, createClient, randomNonce as nonce } from '../wechat/client'
+import { type Wechat as Client, createWechat } from '../wechat'
+import { randomNonce as nonce } from '../wechat/client'
 import { orderReplyOf, toOrderView } from '../wechat/order'
 import { sign } from '../wechat/sign'
+import { appParams, jsapiParams } from '../wechat/v3/pay-sign'
 import type { Fields } from '../wechat/xml'
+import { checkTradeNo } from './fields'
 import { input } from './input'
 import { placeOrder } from './place'
 import { ParamsInput, QueryInput, UnifiedInput } from './schemas'
@@ -19,7 +22,7 @@ type Env = { Bindings: globalThis.Env }
 
 function deps(c: { env: globalThis.Env; req: { url: string } }) {
   const config = loadConfig(c.env)
-  return { config, env: c.env, wechat: createClient({ config }), origin: originOf(c.req.url) }
+  return { config, env: c.env, wechat: createWechat({ config, kv: c.env.ORDERS }), origin: originOf(c.req.url) }
 }
 
 /** A request URL's origin without parsing it again: Request.url is serialized, with a path, and no credentials. */
@@ -38,44 +41,39 @@ export const pay = new Hono<Env>()
   .post('/params', input(ParamsInput), async (c) => {
     const d = deps(c)
     const record = await placeOrder(d, { ...c.var.input, trade_type: 'JSAPI' })
-    // getBrandWCPayRequest: paySign over exactly these five fields (reference §7.1).
-    const data = await signed(
-      {
-        appId: appidOf(record, d.config.appid),
-        timeStamp: seconds(),
-        nonceStr: nonce(),
-        package: `prepay_id=${record.prepay_id}`,
-        signType: d.config.signType,
-      },
-      d.config,
-      'paySign',
-    )
+    const prepayId = record.prepay_id as string
+    const appid = appidOf(record, d.config.appid)
+    // getBrandWCPayRequest: v3 signs four lines with the merchant's RSA key (v3 reference §6.8);
+    // v2 signs exactly these five fields (reference §7.1).
+    const data =
+      d.config.apiVersion === 'v3'
+        ? await jsapiParams(d.config, { prepayId, timeStamp: seconds(), nonceStr: nonce(), appid })
+        : await signed(
+            {
+              appId: appid,
+              timeStamp: seconds(),
+              nonceStr: nonce(),
+              package: `prepay_id=${prepayId}`,
+              signType: d.config.signType,
+            },
+            d.config,
+            'paySign',
+          )
     return c.json({ data })
   })
   .post('/unified', input(UnifiedInput), async (c) => {
     const d = deps(c)
     const order = c.var.input
     const record = await placeOrder(d, order)
-    const prepayid = record.prepay_id as string
+    // A v3 NATIVE order has only code_url (v3 reference §6.3): no prepay_id to answer.
+    const prepayid = record.prepay_id
     const data = {
       trade_type: order.trade_type,
-      prepay_id: prepayid,
+      ...(prepayid && { prepay_id: prepayid }),
       ...(record.code_url && { code_url: record.code_url }),
       ...(record.mweb_url && { mweb_url: record.mweb_url }),
       ...(order.trade_type === 'APP' && {
-        // APP 调起支付 (reference §7.4): six lower-case fields, signed like the order.
-        app: await signed(
-          {
-            appid: appidOf(record, d.config.appid),
-            partnerid: d.config.mchId,
-            prepayid,
-            package: 'Sign=WXPay',
-            noncestr: nonce(),
-            timestamp: seconds(),
-          },
-          d.config,
-          'sign',
-        ),
+        app: await appPayment(d.config, appidOf(record, d.config.appid), prepayid ?? ''),
       }),
     }
     return c.json({ data })
@@ -83,6 +81,7 @@ export const pay = new Hono<Env>()
   .post('/queryOrder', input(QueryInput), async (c) => {
     const { wechat, config } = deps(c)
     const { out_trade_no, transaction_id } = c.var.input
+    checkTradeNo(config, out_trade_no)
     const ledger = ledgerOf(c.env, out_trade_no)
     // WeChat answers for the appid asked with: the order's (the default for one this service never placed).
     const record = unwrap(await ledger.get(out_trade_no))
@@ -96,6 +95,7 @@ export const pay = new Hono<Env>()
   .post('/closeOrder', input(QueryInput), async (c) => {
     const { wechat, config } = deps(c)
     const { out_trade_no } = c.var.input
+    checkTradeNo(config, out_trade_no)
     const ledger = ledgerOf(c.env, out_trade_no)
     const record = unwrap(await ledger.get(out_trade_no))
     const appid = appidOf(record ?? {}, config.appid)
@@ -126,6 +126,17 @@ export const pay = new Hono<Env>()
     }
     return c.json({ data: { out_trade_no, trade_state: 'CLOSED' } })
   })
+
+/** APP 调起支付: v2's six lower-case fields signed like the order (reference §7.4), or v3's RSA sign (v3 reference §6.9). */
+function appPayment(config: Config, appid: string, prepayid: string) {
+  if (config.apiVersion === 'v3')
+    return appParams(config, { prepayId: prepayid, timestamp: seconds(), noncestr: nonce(), appid })
+  return signed(
+    { appid, partnerid: config.mchId, prepayid, package: 'Sign=WXPay', noncestr: nonce(), timestamp: seconds() },
+    config,
+    'sign',
+  )
+}
 
 /** orderquery under the order's appid, checked to be about the order asked for. */
 async function orderQuery(wechat: Client, appid: string, outTradeNo: string, transactionId?: string): Promise<Fields> {

@@ -10,6 +10,7 @@ import type { PlaceRequest } from '../ledger/ledger'
 import type { OrderRecord } from '../ledger/record'
 import { ledgerOf, unwrap } from '../ledger/stub'
 import { sha256Hex } from '../wechat/sign'
+import { checkTradeNo } from './fields'
 import type { OrderInput } from './schemas'
 
 export type PlaceDeps = { config: Config; env: Env; origin: string }
@@ -21,6 +22,7 @@ const VALIDITY_MS = { MWEB: 5 * 60_000, other: 2 * 3600_000 }
 export async function placeOrder(deps: PlaceDeps, input: OrderInput): Promise<OrderRecord> {
   const { config, env, origin } = deps
   const { notify_url: shopNotifyUrl, total_fee, appid: asked, ...rest } = input
+  checkTradeNo(config, input.out_trade_no)
   const appid = orderAppid(config, asked)
   const serviceNotifyUrl = `${config.publicUrl ?? origin}/v1/pay/notify`
   refuseOwnOrigin(shopNotifyUrl, [origin, config.publicUrl], config.sandbox)

@@ -20,7 +20,9 @@ import { checkNotifyUrl, checkRequired, invalid } from './rules'
 import { beijingDateTime, now } from './time'
 
 /** A result, or a protocol-level failure answered `return_code FAIL` with this `return_msg`. */
-export type Outcome = Result | { returnMsg: string }
+export type Outcome = Result | Accepted | { returnMsg: string }
+/** An accepted refund, with the records it was written in (v3 answers them without reading KV again). */
+export type Accepted = { ok: true; fields: Record<string, string>; order: Order; refund: Refund }
 
 /** "每个支付订单的部分退款次数不能超过50次" (§1.3). */
 export const MAX_REFUNDS = 50
@@ -28,7 +30,12 @@ export const MAX_REFUNDS = 50
 export const PAGE = 10
 
 /** Handles a verified, merchant-checked `/secapi/pay/refund` request. */
-export async function refund(kv: KVNamespace, fields: Fields): Promise<Outcome> {
+export function refund(kv: KVNamespace, fields: Fields): Promise<Outcome> {
+  return requestRefund(kv, fields)
+}
+
+/** A refund by the v2 rules; `api` marks one requested through v3 (v3/refund.ts). */
+export async function requestRefund(kv: KVNamespace, fields: Fields, api?: 'v3'): Promise<Outcome> {
   const problem =
     checkRequired(fields, ['nonce_str', 'out_refund_no', 'total_fee', 'refund_fee']) ??
     (fields.transaction_id || fields.out_trade_no
@@ -78,6 +85,8 @@ export async function refund(kv: KVNamespace, fields: Fields): Promise<Outcome> 
     status: 'PROCESSING',
     created_at: at,
     notification: { delivered: false, attempts: [] },
+    // Requested through v3: notified in v3's form. Set in the same write (the sandbox's KV has no locks).
+    ...(api ? { api } : {}),
   }
   if (existing) {
     // A closed refund submitted again under its own number is retried (§1.3).
@@ -94,9 +103,11 @@ export async function refund(kv: KVNamespace, fields: Fields): Promise<Outcome> 
 }
 
 /** The §1.2 success fields; `refund_channel` is sent empty, as in real replies. */
-function accepted(order: Order, refund: Refund): Result {
+function accepted(order: Order, refund: Refund): Accepted {
   return {
     ok: true,
+    order,
+    refund,
     fields: {
       transaction_id: order.payment?.transaction_id ?? '',
       out_trade_no: order.out_trade_no,

@@ -14,6 +14,7 @@ import { ledgerRecord, runAlarm, snapshotCaughtUp } from '../support/ledger'
 import { PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
+import { V3 } from '../support/version'
 
 const beijingToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')
 
@@ -27,7 +28,11 @@ async function unreachable<T>(during: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Serves `csv` as downloadbill's answer; everything else goes to the sandbox. */
+/**
+ * Serves `csv` as downloadbill's answer; everything else goes to the sandbox. A v2 stand-in: the
+ * tests that doctor the bill run under v2 only (the CSV path after the download is the same; v3's
+ * download, hash and gzip are tested in test/wechat/v3).
+ */
 function billIs(csv: string): void {
   route(PRIMARY, (request) =>
     new URL(request.url).pathname.endsWith('/pay/downloadbill') ? new Response(csv) : passThrough(request),
@@ -94,7 +99,7 @@ describe('POST /v1/pay/reconciliation', { timeout: 60_000 }, () => {
     })
   })
 
-  it('reports an amount that differs between the bill and the ledger', async () => {
+  it.skipIf(V3)('reports an amount that differs between the bill and the ledger', async () => {
     shop()
     const order = await placeOrder({ total_fee: 100 })
     await sandboxPay(order.out_trade_no)
@@ -116,20 +121,25 @@ describe('POST /v1/pay/reconciliation', { timeout: 60_000 }, () => {
     expect(body.data.totals.bill).toEqual({ payments: 1, payment_fee: 1000, refunds: 0, refund_fee: 0 })
   })
 
-  it('reports a malformed bill line by its number and reconciles the rest of the day (commas in body and attach)', async () => {
-    shop()
-    const order = await placeOrder({ body: 'T-shirt, XL', attach: 'colour=red,size=XL' })
-    await sandboxPay(order.out_trade_no)
-    const sandboxOrder = await loadOrder(env.SANDBOX as KVNamespace, order.out_trade_no)
-    if (!sandboxOrder) throw new Error('sandbox order missing')
-    const [header, ...rest] = billText(billRows([sandboxOrder], beijingToday())).split('\r\n')
-    billIs([header, '`a line that is not a bill line', ...rest].join('\r\n'))
-    const { body } = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
-    expect(body.data.malformed).toEqual([{ line: 2, reason: 'the line has 1 values, expected 27' }])
-    expect(body.data.totals.bill).toEqual({ payments: 1, payment_fee: order.total_fee, refunds: 0, refund_fee: 0 })
-    const mine = body.data.discrepancies.filter((d: { out_trade_no: string }) => d.out_trade_no === order.out_trade_no)
-    expect(mine).toEqual([])
-  })
+  it.skipIf(V3)(
+    'reports a malformed bill line by its number and reconciles the rest of the day (commas in body and attach)',
+    async () => {
+      shop()
+      const order = await placeOrder({ body: 'T-shirt, XL', attach: 'colour=red,size=XL' })
+      await sandboxPay(order.out_trade_no)
+      const sandboxOrder = await loadOrder(env.SANDBOX as KVNamespace, order.out_trade_no)
+      if (!sandboxOrder) throw new Error('sandbox order missing')
+      const [header, ...rest] = billText(billRows([sandboxOrder], beijingToday())).split('\r\n')
+      billIs([header, '`a line that is not a bill line', ...rest].join('\r\n'))
+      const { body } = await reconciliation({ bill_date: beijingToday(), refresh: '1' })
+      expect(body.data.malformed).toEqual([{ line: 2, reason: 'the line has 1 values, expected 27' }])
+      expect(body.data.totals.bill).toEqual({ payments: 1, payment_fee: order.total_fee, refunds: 0, refund_fee: 0 })
+      const mine = body.data.discrepancies.filter(
+        (d: { out_trade_no: string }) => d.out_trade_no === order.out_trade_no,
+      )
+      expect(mine).toEqual([])
+    },
+  )
 
   it('reports a ledger payment of that day that is missing from the bill', async () => {
     shop()

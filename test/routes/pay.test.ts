@@ -1,11 +1,14 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { sha256Hex, sign, verify } from '../../src/wechat/sign'
+import { sha256Hex, verify } from '../../src/wechat/sign'
 import { call, order as sandboxOrder } from '../sandbox/client'
 import { jsapiOrder, orderNo, post, sandboxPay } from '../support/api'
 import { TOKEN } from '../support/bindings'
-import { ledgerRecord } from '../support/ledger'
+import { ledgerRecord, runAlarm } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
+import { shop } from '../support/payments'
+import { captureLogs } from '../support/secrets'
+import { placePath, signedByMerchant, V3 } from '../support/version'
 import { APPID, KEY, MCH_ID, readRequest } from '../support/wechat'
 
 /** Counts what reaches WeChat (the sandbox) while passing it through. */
@@ -20,58 +23,80 @@ function countUpstream(): { calls: string[] } {
 }
 
 describe('POST /v1/pay/params', () => {
-  it('returns getBrandWCPayRequest parameters with a paySign over exactly the five fields', async () => {
+  it('returns getBrandWCPayRequest parameters with a paySign over exactly its fields (v2: five; v3: four lines, RSA)', async () => {
     const upstream = countUpstream()
     const { status, body } = await post('/v1/pay/params', jsapiOrder())
     expect(status).toBe(200)
     const data = body.data
     expect(Object.keys(data).sort()).toEqual(['appId', 'nonceStr', 'package', 'paySign', 'signType', 'timeStamp'])
     expect(data.appId).toBe(APPID)
-    expect(data.signType).toBe('HMAC-SHA256')
+    expect(data.signType).toBe(V3 ? 'RSA' : 'HMAC-SHA256')
     expect(data.timeStamp).toMatch(/^\d{10}$/)
     expect(data.package).toMatch(/^prepay_id=wx\w+$/)
     const { paySign, ...signed } = data
-    expect(paySign).toBe(await sign(signed, KEY, 'HMAC-SHA256'))
-    expect(upstream.calls).toEqual(['/sandbox/pay/unifiedorder'])
+    const lines = [data.appId, data.timeStamp, data.nonceStr, data.package]
+    expect(await signedByMerchant(paySign, { fields: signed }, { lines })).toBe(true)
+    expect(upstream.calls).toEqual([placePath()])
   })
 
-  it('sends WeChat a signed unifiedorder that points notify_url at the service and keeps the shop URL in the record', async () => {
-    let sent: Record<string, string> = {}
-    route(PRIMARY, async (request) => {
-      sent = await readRequest(request.clone())
-      return passThrough(request)
+  // The v2 wire format and the fingerprint over it; v3's request body: test/wechat/v3 and test/sandbox/v3.
+  it.skipIf(V3)(
+    'sends WeChat a signed unifiedorder that points notify_url at the service and keeps the shop URL in the record',
+    async () => {
+      let sent: Record<string, string> = {}
+      route(PRIMARY, async (request) => {
+        sent = await readRequest(request.clone())
+        return passThrough(request)
+      })
+      const order = jsapiOrder({ attach: '订单 #1 & more' })
+      expect((await post('/v1/pay/params', order)).status).toBe(200)
+      expect(await verify(sent, KEY, 'HMAC-SHA256')).toBe(true)
+      expect(sent).toMatchObject({
+        appid: APPID,
+        mch_id: MCH_ID,
+        sign_type: 'HMAC-SHA256',
+        trade_type: 'JSAPI',
+        total_fee: '101',
+        notify_url: `${SERVICE}/v1/pay/notify`,
+        attach: '订单 #1 & more',
+      })
+      const record = await ledgerRecord(order.out_trade_no as string)
+      expect(record).toMatchObject({
+        v: 2,
+        out_trade_no: order.out_trade_no,
+        total_fee: 101,
+        notify_url: 'https://shop.test/paid',
+        trade_state: 'NOTPAY',
+        trade_type: 'JSAPI',
+      })
+      // What README's record table says it is: SHA-256 of every field sent but nonce_str, sign and the
+      // service's notify_url, sorted by name as name=value lines, then shop_notify_url=.
+      const { nonce_str, sign: _sign, notify_url, ...asked } = sent
+      const canonical = Object.keys(asked)
+        .sort()
+        .map((name) => `${name}=${asked[name]}`)
+        .concat('shop_notify_url=https://shop.test/paid')
+        .join('\n')
+      expect(nonce_str && notify_url).toBeTruthy()
+      expect(record?.fingerprint).toBe(await sha256Hex(canonical))
+    },
+  )
+
+  it('an out_trade_no of 5 characters: v2 places it; v3 (6–32) refuses it naming the rule, before WeChat', async () => {
+    const upstream = countUpstream()
+    const no = `${Date.now().toString(36).slice(-4)}A`
+    const { status, body } = await post('/v1/pay/params', jsapiOrder({ out_trade_no: no }))
+    if (!V3) {
+      expect(status).toBe(200)
+      return
+    }
+    expect(status).toBe(400)
+    expect(body.error).toEqual({
+      code: 'wxPayError.params',
+      message: 'out_trade_no: must be 6–32 characters under WeChat Pay v3 (WXPAY_API_VERSION=v3)',
     })
-    const order = jsapiOrder({ attach: '订单 #1 & more' })
-    expect((await post('/v1/pay/params', order)).status).toBe(200)
-    expect(await verify(sent, KEY, 'HMAC-SHA256')).toBe(true)
-    expect(sent).toMatchObject({
-      appid: APPID,
-      mch_id: MCH_ID,
-      sign_type: 'HMAC-SHA256',
-      trade_type: 'JSAPI',
-      total_fee: '101',
-      notify_url: `${SERVICE}/v1/pay/notify`,
-      attach: '订单 #1 & more',
-    })
-    const record = await ledgerRecord(order.out_trade_no as string)
-    expect(record).toMatchObject({
-      v: 2,
-      out_trade_no: order.out_trade_no,
-      total_fee: 101,
-      notify_url: 'https://shop.test/paid',
-      trade_state: 'NOTPAY',
-      trade_type: 'JSAPI',
-    })
-    // What README's record table says it is: SHA-256 of every field sent but nonce_str, sign and the
-    // service's notify_url, sorted by name as name=value lines, then shop_notify_url=.
-    const { nonce_str, sign: _sign, notify_url, ...asked } = sent
-    const canonical = Object.keys(asked)
-      .sort()
-      .map((name) => `${name}=${asked[name]}`)
-      .concat('shop_notify_url=https://shop.test/paid')
-      .join('\n')
-    expect(nonce_str && notify_url).toBeTruthy()
-    expect(record?.fingerprint).toBe(await sha256Hex(canonical))
+    expect(upstream.calls).toEqual([])
+    expect(await ledgerRecord(no)).toBeNull()
   })
 
   it('accepts the same fields as JSON', async () => {
@@ -122,7 +147,9 @@ describe('POST /v1/pay/unified', () => {
     const { status, body } = await post('/v1/pay/unified', order)
     expect(status).toBe(200)
     expect(body.data.trade_type).toBe(fields.trade_type)
-    expect(body.data.prepay_id).toMatch(/^wx/)
+    // v3 answers NATIVE with code_url alone (v3 reference §6.3).
+    if (V3 && fields.trade_type === 'NATIVE') expect(body.data).not.toHaveProperty('prepay_id')
+    else expect(body.data.prepay_id).toMatch(/^wx/)
     expect(body.data[key]).toMatch(pattern)
   })
 
@@ -138,7 +165,8 @@ describe('POST /v1/pay/unified', () => {
       prepayid: body.data.prepay_id,
       package: 'Sign=WXPay',
     })
-    expect(appSign).toBe(await sign(fields, KEY, 'HMAC-SHA256'))
+    const lines = [fields.appid, fields.timestamp, fields.noncestr, fields.prepayid]
+    expect(await signedByMerchant(appSign, { fields }, { lines })).toBe(true)
   })
 
   it('requires openid for JSAPI and scene_info for MWEB', async () => {
@@ -188,6 +216,26 @@ describe('the order lifecycle through the sandbox', () => {
     expect(again.body.error.code).toBe('ORDERPAID')
   })
 
+  it('a payment whose notifications never arrive is found by the self-check (orderquery) and relayed once', async () => {
+    const relays = shop()
+    const order = jsapiOrder()
+    const no = order.out_trade_no as string
+    expect((await post('/v1/pay/params', order)).status).toBe(200)
+    // WeChat's notifications do not reach the service (as when it was down), for the whole test.
+    route('service.test', () => new Response('down', { status: 503 }))
+    const paid = await sandboxPay(no)
+    expect(paid.data.notification.delivered).toBe(false)
+    expect(relays).toHaveLength(0)
+    captureLogs()
+    expect(await runAlarm(no)).toBe(true)
+    expect(relays).toHaveLength(1)
+    expect(JSON.parse(relays[0]?.body ?? '')).toMatchObject({
+      type: 'payment',
+      data: { out_trade_no: no, transaction_id: paid.data.transaction_id, time_end: expect.stringMatching(/^\d{14}$/) },
+    })
+    expect(await ledgerRecord(no)).toMatchObject({ trade_state: 'SUCCESS', relayed_at: expect.any(String) })
+  })
+
   it('closes an unpaid order, records CLOSED, and refuses to place or close it again', async () => {
     const order = jsapiOrder()
     const no = order.out_trade_no as string
@@ -213,14 +261,15 @@ describe('the order lifecycle through the sandbox', () => {
     },
   )
 
-  it('passes WeChat’s INVALID_REQUEST through as 409 when WeChat knows the number with other parameters', async () => {
+  it('passes WeChat’s refusal through as 409 when WeChat knows the number with other parameters', async () => {
     const order = jsapiOrder()
     // Another system of the same merchant placed this out_trade_no with WeChat; this service never did.
     const elsewhere = sandboxOrder({ out_trade_no: order.out_trade_no as string, total_fee: '999' })
     expect((await call('/pay/unifiedorder', elsewhere)).result_code).toBe('SUCCESS')
     const { status, body } = await post('/v1/pay/params', order)
     expect(status).toBe(409)
-    expect(body.error.code).toBe('INVALID_REQUEST')
+    // v2 says INVALID_REQUEST (reference §3.2), v3 OUT_TRADE_NO_USED (v3 reference §7).
+    expect(body.error.code).toBe(V3 ? 'OUT_TRADE_NO_USED' : 'INVALID_REQUEST')
   })
 })
 

@@ -18,6 +18,7 @@ import {
   refundNotice,
 } from '../support/refunds'
 import { captureLogs } from '../support/secrets'
+import { V3 } from '../support/version'
 import { APPID, MCH_ID, successReply } from '../support/wechat'
 
 const refundNo = () => orderNo('R')
@@ -196,6 +197,25 @@ describe('POST /v1/pay/refund, end to end', () => {
     )
   })
 
+  it('refundQuery by out_trade_no answers every refund of the order (v3: each asked by out_refund_no)', async () => {
+    const order = await paidOrder(100)
+    const numbers = [refundNo(), refundNo()]
+    for (const out_refund_no of numbers) {
+      const reply = await post('/v1/pay/refund', { out_trade_no: order.out_trade_no, out_refund_no, refund_fee: 20 })
+      expect(reply.status).toBe(200)
+    }
+    await completeRefund(numbers[1] as string)
+    const query = await post('/v1/pay/refundQuery', { out_trade_no: order.out_trade_no })
+    expect(query.status).toBe(200)
+    expect(query.body.data).toMatchObject({ out_trade_no: order.out_trade_no, total_fee: 100 })
+    const byNumber = Object.fromEntries(
+      query.body.data.refunds.map((r: { out_refund_no: string; refund_status: string }) => [r.out_refund_no, r]),
+    )
+    expect(Object.keys(byNumber).sort()).toEqual([...numbers].sort())
+    expect(byNumber[numbers[0] as string]).toMatchObject({ refund_fee: 20, refund_status: 'PROCESSING' })
+    expect(byNumber[numbers[1] as string]).toMatchObject({ refund_fee: 20, refund_status: 'SUCCESS' })
+  })
+
   it('refundQuery for a refund WeChat does not know → 404 REFUNDNOTEXIST', async () => {
     const reply = await post('/v1/pay/refundQuery', { out_refund_no: refundNo() })
     expect(reply.status).toBe(404)
@@ -327,7 +347,8 @@ describe('POST /v1/pay/notify/refund: a hint, confirmed before it counts', () =>
     expect(logs()).toContainEqual(expect.objectContaining({ event: 'refund_notify_rejected', reason }))
   })
 
-  it('refundquery reporting another refund_fee than was asked is refused and logged', async () => {
+  // A v2 stand-in (XML refundquery); v3's refund replies for another refund: test/wechat/v3.
+  it.skipIf(V3)('refundquery reporting another refund_fee than was asked is refused and logged', async () => {
     const logs = captureLogs()
     const refund = await refunding()
     route(PRIMARY, async (request) => {

@@ -6,6 +6,7 @@ import { encode } from '../../src/wechat/xml'
 import { sandboxPay } from './api'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from './net'
 import { placeOrder, type Relay, shop } from './payments'
+import { REFUND_PATH, V3 } from './version'
 import { APPID, KEY, MCH_ID, readRequest } from './wechat'
 
 /** A paid order of `total` fen whose payment the shop has received; `relays` collects what follows. */
@@ -20,15 +21,29 @@ export async function paidOrder(
   return { out_trade_no: order.out_trade_no, relays, transaction_id: data.transaction_id }
 }
 
-/** Counts the refund requests that reach WeChat (the sandbox), passing them through. */
+/**
+ * Counts the refund requests that reach WeChat (the sandbox), passing them through; each as v2
+ * fields (a v3 request's JSON read into the same names: amount.total is total_fee…).
+ */
 export function countRefundCalls(): Record<string, string>[] {
   const calls: Record<string, string>[] = []
   const counting: Handler = async (request) => {
-    if (new URL(request.url).pathname.endsWith('/secapi/pay/refund')) calls.push(await readRequest(request.clone()))
+    if (new URL(request.url).pathname === REFUND_PATH) calls.push(await refundFields(request.clone()))
     return passThrough(request)
   }
   route(PRIMARY, counting)
   return calls
+}
+
+async function refundFields(request: Request): Promise<Record<string, string>> {
+  if (!V3) return readRequest(request)
+  const { amount, out_trade_no, out_refund_no, notify_url } = await request.json<{
+    amount: { total: number; refund: number }
+    out_trade_no: string
+    out_refund_no: string
+    notify_url: string
+  }>()
+  return { out_trade_no, out_refund_no, notify_url, total_fee: String(amount.total), refund_fee: String(amount.refund) }
 }
 
 /** The sandbox completes a refund, which notifies the service as WeChat does. */

@@ -6,8 +6,8 @@
  * one out_refund_no one refund), applied to the same records; only the answers are v3's. A refund
  * requested here is marked `api: 'v3'`, so its notification is v3's whatever API placed the order.
  */
-import { loadByRefund, type Order, type Refund, saveOrder } from '../orders'
-import { RECEIVED_BY, refund as refundV2 } from '../refund'
+import { loadByRefund, type Order, type Refund } from '../orders'
+import { RECEIVED_BY, requestRefund as refundV2 } from '../refund'
 import { checkNotifyUrl, OUT_REFUND_NO, paramError, parseBody, RefundBody } from './fields'
 import { refuse, type WechatError } from './protocol'
 import { rfc3339 } from './time'
@@ -40,17 +40,14 @@ export async function requestRefund(options: { kv: KVNamespace; json: unknown })
     ...(body.reason ? { refund_desc: body.reason } : {}),
     ...(body.notify_url ? { notify_url: body.notify_url } : {}),
   }
-  const outcome = await refundV2(kv, fields)
+  const outcome = await refundV2(kv, fields, 'v3')
   if ('returnMsg' in outcome) return paramError('/amount/refund', '退款金额不能大于订单金额')
   if (!outcome.ok) {
     if (outcome.errCode === 'ORDERNOTEXIST') return refuse(404, 'RESOURCE_NOT_EXISTS', outcome.errCodeDes)
     return refuse(400, 'INVALID_REQUEST', outcome.errCodeDes.replace(/^参数错误: /, ''))
   }
-  const found = await loadByRefund(kv, { out_refund_no: body.out_refund_no })
-  if (!found) throw new Error(`sandbox refund ${body.out_refund_no} vanished after it was accepted`)
-  found.refund.api = 'v3'
-  await saveOrder(kv, found.order)
-  return { status: 200, body: refundObject(found.order, found.refund) }
+  if (!('order' in outcome)) throw new Error(`sandbox refund ${body.out_refund_no} accepted without its record`)
+  return { status: 200, body: refundObject(outcome.order, outcome.refund) }
 }
 
 /** Answers a refund by its out_refund_no. */

@@ -72,17 +72,25 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     }
   }
 
-  const success = (fields: Fields): Fields => ({
+  // An order's own appid (a request field, as the v2 client takes it) or the default one.
+  const appidOf = (fields: Record<string, string>) => {
+    const appid = fields.appid ?? config.appid
+    // An order's appid no longer in WXPAY_APPID: the merchant unbound it, or the list lost it.
+    if (!config.appids.includes(appid)) throw fail('config', `WXPAY_APPID does not list the order's appid ${appid}`)
+    return appid
+  }
+
+  const success = (fields: Fields, appid = config.appid): Fields => ({
     return_code: 'SUCCESS',
     result_code: 'SUCCESS',
-    appid: config.appid,
+    appid,
     mch_id: config.mchId,
     ...fields,
   })
 
   const calls: Record<WechatPath, (fields: Record<string, string>) => Promise<Fields>> = {
     async '/pay/unifiedorder'(fields) {
-      const { target, body, type } = orderRequest(fields, merchant)
+      const { target, body, type } = orderRequest(fields, { ...merchant, appid: appidOf(fields) })
       const reply = answer(await http.send({ method: 'POST', target, json: body }), 'order', target)
       const h5 = typeof reply.h5_url === 'string' ? reply.h5_url : undefined
       // H5 answers only h5_url; its prepay_id is in the URL's query (§6.4). NATIVE answers only code_url.
@@ -96,7 +104,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       if (h5) placed.mweb_url = h5
       if (!placed.prepay_id && !placed.code_url)
         throw fail('upstream', `the reply to ${target} has no prepay_id, code_url or h5_url (${type})`)
-      return success(placed)
+      return success(placed, appidOf(fields))
     },
 
     async '/pay/orderquery'(fields) {
@@ -105,10 +113,10 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       const target = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(no)}?${mchQuery}`
       const t = transactionFields(answer(await http.send({ method: 'GET', target }), 'order', 'orderquery'))
       if (t.out_trade_no !== no) throw fail('upstream', 'the orderquery reply is for another order')
-      if (t.appid !== config.appid || t.mch_id !== config.mchId)
+      if (t.appid !== appidOf(fields) || t.mch_id !== config.mchId)
         throw fail('upstream', 'the reply to orderquery is for another appid or mch_id')
       if (!t.trade_state) throw fail('upstream', 'the orderquery reply has no trade_state')
-      return success(t)
+      return success(t, appidOf(fields))
     },
 
     async '/pay/closeorder'(fields) {
@@ -148,6 +156,12 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     call(path, fields) {
       const handler = Object.hasOwn(calls, path) ? calls[path] : undefined
       if (!handler) return Promise.reject(fail('internal', `${String(path)} has no WeChat Pay v3 counterpart`))
+      try {
+        // An appid WXPAY_APPID does not list never reaches WeChat.
+        appidOf(fields)
+      } catch (err) {
+        return Promise.reject(err)
+      }
       return handler(fields)
     },
     bill: (request) => downloadBill(http, request, [config.apiBase, config.apiBaseBackup]),

@@ -17,7 +17,9 @@ import { refundNoticeOfV3 } from './refunds'
 import { type KeyRing, type Refusal, verifySigned } from './sign'
 
 export type V3Notification =
-  | { kind: 'payment'; id: string; payment: Payment }
+  | { kind: 'payment'; id: string; payment: Payment; appid: string }
+  /** A verified transaction that is not a payment (trade_state not SUCCESS): news that moves nothing. */
+  | { kind: 'unpaid'; id: string; out_trade_no: string; trade_state: string }
   | { kind: 'refund'; id: string; event_type: string; notice: RefundNotice }
 
 /** Why a notification was refused: a signature failure ({@link Refusal}) or what the verified message says. */
@@ -86,8 +88,15 @@ export async function readNotification(
       return refuse('undecryptable', 'the resource does not decrypt under WXPAY_APIV3_KEY')
     return refuse('malformed', 'the decrypted resource is not JSON')
   }
-  if (plain.mchid !== config.mchId || (payment && plain.appid !== config.appid))
+  const appid = typeof plain.appid === 'string' ? plain.appid : ''
+  // One of the merchant's appids; whether it is the order's, the ledger decides.
+  if (plain.mchid !== config.mchId || (payment && !config.appids.includes(appid)))
     return refuse('wrong_merchant', `${expected} for another appid or mchid`)
+  if (payment && plain.trade_state !== 'SUCCESS') {
+    const outTradeNo = typeof plain.out_trade_no === 'string' ? plain.out_trade_no : ''
+    const state = typeof plain.trade_state === 'string' ? plain.trade_state.slice(0, 32) : 'missing'
+    return { ok: true, notification: { kind: 'unpaid', id, out_trade_no: outTradeNo, trade_state: state } }
+  }
   if (payment) {
     let found: ReturnType<typeof readPayment>
     try {
@@ -97,7 +106,7 @@ export async function readNotification(
       throw err
     }
     if (!found.ok) return refuse('malformed', found.reason)
-    return { ok: true, notification: { kind: 'payment', id, payment: found.payment } }
+    return { ok: true, notification: { kind: 'payment', id, payment: found.payment, appid } }
   }
   try {
     return { ok: true, notification: { kind: 'refund', id, event_type: event, notice: refundNoticeOfV3(plain) } }

@@ -13,7 +13,8 @@ export const ENDPOINTS = { JSAPI: 'jsapi', NATIVE: 'native', APP: 'app', MWEB: '
 
 // v2 fields that v3 has no place for and that change nothing for the payer (product_id is the
 // NATIVE order's own number here, sign_type/nonce_str are v2 protocol).
-const DROPPED = new Set(['product_id', 'sign_type', 'nonce_str', 'trade_type'])
+// appid is the merchant's (the order's own appid when it names one: the caller passes it as `merchant.appid`).
+const DROPPED = new Set(['product_id', 'sign_type', 'nonce_str', 'trade_type', 'appid'])
 const MAPPED = new Set([
   'body',
   'out_trade_no',

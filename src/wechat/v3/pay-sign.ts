@@ -22,12 +22,13 @@ export type JsapiParams = {
  */
 export async function jsapiParams(
   config: Config,
-  p: { prepayId: string; timeStamp: string; nonceStr: string },
+  p: { prepayId: string; timeStamp: string; nonceStr: string; appid?: string },
 ): Promise<JsapiParams> {
   const key = await merchantKey(requireV3(config).privateKey)
   const pkg = `prepay_id=${p.prepayId}`
-  const paySign = await rsaSign(key, `${config.appid}\n${p.timeStamp}\n${p.nonceStr}\n${pkg}\n`)
-  return { appId: config.appid, timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: pkg, signType: 'RSA', paySign }
+  const appId = p.appid ?? config.appid
+  const paySign = await rsaSign(key, `${appId}\n${p.timeStamp}\n${p.nonceStr}\n${pkg}\n`)
+  return { appId, timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: pkg, signType: 'RSA', paySign }
 }
 
 export type AppParams = {
@@ -46,12 +47,13 @@ export type AppParams = {
  */
 export async function appParams(
   config: Config,
-  p: { prepayId: string; timestamp: string; noncestr: string },
+  p: { prepayId: string; timestamp: string; noncestr: string; appid?: string },
 ): Promise<AppParams> {
   const key = await merchantKey(requireV3(config).privateKey)
-  const sign = await rsaSign(key, `${config.appid}\n${p.timestamp}\n${p.noncestr}\n${p.prepayId}\n`)
+  const appid = p.appid ?? config.appid
+  const sign = await rsaSign(key, `${appid}\n${p.timestamp}\n${p.noncestr}\n${p.prepayId}\n`)
   return {
-    appid: config.appid,
+    appid,
     partnerid: config.mchId,
     prepayid: p.prepayId,
     package: 'Sign=WXPay',

@@ -153,6 +153,29 @@ it('refuses with wxPayError.config naming WXPAY_PRIVATE_KEY when WebCrypto canno
   expect(wx.seen).toHaveLength(0)
 })
 
+describe("an order's own appid (a request field, as the v2 client takes it)", () => {
+  const OTHER = 'wx0ther0appid00001'
+
+  it('is sent in the order body and answered; orderquery checks the reply names it', async () => {
+    const wx = standIn({
+      'POST /v3/pay/transactions/native': () => ({ status: 200, json: { code_url: 'weixin://wxpay/bizpayurl?pr=A1' } }),
+      'GET /v3/pay/transactions/out-trade-no/*': () => ({ status: 200, json: { ...TRANSACTION, appid: OTHER } }),
+    })
+    route(V3_HOST, wx.handler)
+    const both = () => createV3Client({ config: v3Config({ WXPAY_APPID: `${V.APPID},${OTHER}` }) })
+    const placed = await both().call('/pay/unifiedorder', { ...ORDER, appid: OTHER, trade_type: 'NATIVE' })
+    expect(placed.appid).toBe(OTHER)
+    expect(JSON.parse(wx.seen[0]?.body ?? '').appid).toBe(OTHER)
+    expect((await both().call('/pay/orderquery', { out_trade_no: NO, appid: OTHER })).appid).toBe(OTHER)
+    const error = await caught(both().call('/pay/orderquery', { out_trade_no: NO }))
+    expect(error.message).toMatch(/another appid or mch_id/)
+    // An appid WXPAY_APPID does not list is refused before WeChat, as the v2 client does.
+    const unlisted = await caught(client().call('/pay/orderquery', { out_trade_no: NO, appid: OTHER }))
+    expect(unlisted.failure.kind).toBe('config')
+    expect(wx.seen).toHaveLength(3)
+  })
+})
+
 describe('orderquery → GET …/out-trade-no/{no}?mchid=', () => {
   it('converts amount.*, payer and success_time (RFC 3339 → Beijing yyyyMMddHHmmss) into what readPayment reads', async () => {
     const wx = standIn({

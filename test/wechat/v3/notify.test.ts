@@ -33,6 +33,7 @@ describe('TRANSACTION.SUCCESS', () => {
       notification: {
         kind: 'payment',
         id: 'EV-2018022511223320873',
+        appid: V.APPID,
         payment: {
           out_trade_no: 'ORD20260101000001',
           transaction_id: '4200000000202601010000000001',
@@ -95,10 +96,17 @@ describe('TRANSACTION.SUCCESS', () => {
       { amount: { total: 1, payer_total: 2, currency: 'CNY', payer_currency: 'CNY' } },
       'malformed',
     ],
-    ['trade_state NOTPAY', { trade_state: 'NOTPAY' }, 'malformed'],
     ['no transaction_id', { transaction_id: undefined }, 'malformed'],
   ])('refuses %s', async (_, change, reason) => {
     expect(await read(await notification({ ...TRANSACTION, ...change }))).toMatchObject({ ok: false, reason })
+  })
+
+  it('reads a verified transaction whose trade_state is not SUCCESS as news, not a payment (acknowledged, moves nothing)', async () => {
+    const result = await read(await notification({ ...TRANSACTION, trade_state: 'NOTPAY' }))
+    expect(result).toMatchObject({
+      ok: true,
+      notification: { kind: 'unpaid', out_trade_no: TRANSACTION.out_trade_no, trade_state: 'NOTPAY' },
+    })
   })
 
   it('keeps total_fee as WeChat states it: the ledger compares it with the order (amount mismatch)', async () => {
