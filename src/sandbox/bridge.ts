@@ -100,7 +100,7 @@ async function checkPaySign(
     const settings = await readSettings(env)
     if (typeof settings === 'string') return settings
     const signedText = `${fields.appId}\n${fields.timeStamp}\n${fields.nonceStr}\n${fields.package}\n`
-    return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appids: [settings.appid] } : failed
+    return (await rsaVerify(settings.merchantKey, signedText, paySign)) ? { appids: settings.appids } : failed
   }
   const config = loadConfig(env)
   const v2 = signType as SignType

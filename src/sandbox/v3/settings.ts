@@ -19,7 +19,8 @@ import { type CertificateInfo, publicKeyOf, readCertificate } from './crypto'
 
 export type Settings = {
   mchId: string
-  appid: string
+  /** The merchant's appids (WXPAY_APPID, comma-separated as the service reads it); the first is the default. */
+  appids: string[]
   /** The merchant API certificate serial (upper case), the Authorization `serial_no`. */
   merchantSerial: string
   merchantKey: CryptoKey
@@ -89,7 +90,12 @@ async function read(env: Env): Promise<Settings> {
   }
   return {
     mchId: text(env, 'WXPAY_MCH_ID', /^[0-9]{1,32}$/, 'a merchant number of up to 32 digits'),
-    appid: text(env, 'WXPAY_APPID', /^[A-Za-z0-9_]{1,32}$/, 'an appid of up to 32 letters and digits'),
+    appids: text(
+      env,
+      'WXPAY_APPID',
+      /^[A-Za-z0-9_]{1,32}(,[A-Za-z0-9_]{1,32})*$/,
+      'appids of up to 32 letters and digits, comma-separated',
+    ).split(','),
     merchantSerial: text(env, 'WXPAY_MCH_SERIAL', /^[0-9A-Fa-f]{8,40}$/, 'a certificate serial in hex').toUpperCase(),
     merchantKey: await merchantKey(env),
     apiV3Key: text(env, 'WXPAY_APIV3_KEY', /^[0-9A-Za-z]{32}$/, '32 letters and digits'),

@@ -36,7 +36,7 @@ export async function placeOrder(options: {
     (body.mchid === settings.mchId
       ? undefined
       : refuse(400, 'MCH_NOT_EXISTS', '商户号不存在或与签名中的商户号不一致')) ??
-    (body.appid === settings.appid ? undefined : refuse(400, 'APPID_MCHID_NOT_MATCH', 'appid和mchid不匹配')) ??
+    (settings.appids.includes(body.appid) ? undefined : refuse(400, 'APPID_MCHID_NOT_MATCH', 'appid和mchid不匹配')) ??
     (kind === 'jsapi' && !body.payer ? paramError('/payer', '缺少必填参数') : undefined) ??
     (kind === 'h5' && !body.scene_info?.h5_info ? paramError('/scene_info/h5_info', '缺少必填参数') : undefined) ??
     checkNotifyUrl(body.notify_url)
