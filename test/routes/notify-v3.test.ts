@@ -95,6 +95,19 @@ describe('POST /v1/pay/notify under v3', () => {
     },
   )
 
+  it('JSON without the signature headers is refused as unsigned (401 FAIL), not read as v2 XML', async () => {
+    const logs = captureLogs()
+    const relays = shop()
+    const order = await placeOrder()
+    const message = await notification(transaction(order))
+    const reply = await deliverV3({ headers: new Headers(), body: message.body })
+    expect(reply.status).toBe(401)
+    expect(reply.json).toMatchObject({ code: 'FAIL' })
+    expect(relays).toHaveLength(0)
+    expect(await ledgerRecord(order.out_trade_no)).toMatchObject({ trade_state: 'NOTPAY' })
+    expect(logs()).toContainEqual(expect.objectContaining({ event: 'notify_rejected', reason: 'unsigned' }))
+  })
+
   it.each([
     ['a flipped ciphertext bit', { spoil: (c: string) => `${c[0] === 'A' ? 'B' : 'A'}${c.slice(1)}` }, {}, 400],
     ['another APIv3 key', { apiV3Key: 'OtherAPIv3Key0123456789abcdefABC' }, {}, 400],
