@@ -22,7 +22,7 @@ const CHROMIUM = CANDIDATES.find((path): path is string => Boolean(path && exist
 const SHOTS = join(import.meta.dirname, '..', '.out', 'screenshots')
 const TOKEN = 'browser-test-token'
 
-type ShopOrder = { out_trade_no: string; total_fee: number }
+type ShopOrder = { out_trade_no: string; total_fee: number; params?: { signType: string } }
 
 if (!CHROMIUM) {
   const why =
@@ -32,8 +32,10 @@ if (!CHROMIUM) {
     it.skip(why, () => {})
   })
 } else {
-  // The cases share one wrangler dev and one browser, each in its own page, side by side.
-  describe.concurrent('the checkout page in Chromium', () => {
+  // Once per WeChat Pay API version (v3: dev-v3.env, as `npm run dev:v3`; the stand-in pay sheet then
+  // checks an RSA paySign). The cases of a version share one wrangler dev and one browser, each in its
+  // own page, side by side.
+  describe.concurrent.each(['v2', 'v3'] as const)('the checkout page in Chromium (API %s)', (version) => {
     let origin = ''
     let server: { stop: () => Promise<void> } | undefined
     let browser: Browser | undefined
@@ -60,6 +62,7 @@ if (!CHROMIUM) {
             'WXPAY_API_KEY:browser0test0key0browser0test0ke',
             `API_TOKENS:${TOKEN}`,
             'NOTIFY_SECRET:browser-test-notify-secret',
+            ...(version === 'v3' ? ['--env-file', 'dev-v3.env'] : []),
           ],
           { readyUrl: new URL('/sandbox/checkout', origin) },
         ),
@@ -106,14 +109,16 @@ if (!CHROMIUM) {
       await sheet.waitFor()
       expect(await sheet.textContent()).toContain('¥0.03')
       expect(await sheet.textContent()).toContain('Merchant 10000100: Demo shop-T-shirt')
-      await page.screenshot({ path: join(SHOTS, 'jsapi-sheet.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-jsapi-sheet.png`) })
       // Focus starts on Pay: Enter pays.
       await page.keyboard.press('Enter')
       await finalState(page, 'paid')
       expect(await page.getByRole('status').textContent()).toBe('Paid')
-      await page.screenshot({ path: join(SHOTS, 'jsapi-paid.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-jsapi-paid.png`) })
       const order = await placed
       expect(order.total_fee).toBe(3)
+      // The pay parameters as signed under this version: RSA under v3, the APIv2 key's HMAC under v2.
+      expect(order.params?.signType).toBe(version === 'v3' ? 'RSA' : 'HMAC-SHA256')
       expect(await relaysFor(order.out_trade_no)).toBe(1)
       expect(await sandboxState(order.out_trade_no)).toBe('SUCCESS')
       await page.close()
@@ -128,7 +133,7 @@ if (!CHROMIUM) {
       expect(await page.getByRole('status').textContent()).toBe('Payment cancelled.')
       expect(await page.getByRole('dialog').count()).toBe(0)
       expect(await page.getByRole('button', { name: 'Pay with WeChat Pay' }).isEnabled()).toBe(true)
-      await page.screenshot({ path: join(SHOTS, 'jsapi-cancelled.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-jsapi-cancelled.png`) })
       const order = await placed
       expect(await sandboxState(order.out_trade_no)).toBe('NOTPAY')
       expect(await relaysFor(order.out_trade_no)).toBe(0)
@@ -149,7 +154,7 @@ if (!CHROMIUM) {
       await finalState(page, 'failed')
       expect(await page.getByRole('status').textContent()).toContain('支付验证签名失败')
       expect(await page.getByRole('dialog').count()).toBe(0)
-      await page.screenshot({ path: join(SHOTS, 'jsapi-tampered.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-jsapi-tampered.png`) })
       const order = await placed
       expect(await sandboxState(order.out_trade_no)).toBe('NOTPAY')
       expect(await relaysFor(order.out_trade_no)).toBe(0)
@@ -161,10 +166,10 @@ if (!CHROMIUM) {
       await page.getByRole('button', { name: 'Show the QR code' }).click()
       const qr = page.getByRole('img', { name: 'QR code for ¥0.01' })
       await qr.waitFor()
-      await page.screenshot({ path: join(SHOTS, 'native-qr.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-native-qr.png`) })
       await page.getByRole('button', { name: 'Scan it with the sandbox payer' }).click()
       await finalState(page, 'paid')
-      await page.screenshot({ path: join(SHOTS, 'native-paid.png') })
+      await page.screenshot({ path: join(SHOTS, `${version}-native-paid.png`) })
       const order = await placed
       expect(await relaysFor(order.out_trade_no)).toBe(1)
       await page.close()
