@@ -8,9 +8,15 @@ const TWO_APPIDS_FILES = ['test/appids/**/*.test.ts', 'test/routes/pay.test.ts',
 
 // The tests that go through the sandbox and differ by API version: they run again under
 // WXPAY_API_VERSION=v3 (STYLE.md principle 14: the same files, the version from `env`). Tests that
-// build v2 XML by hand (notify.test.ts, recovery.test.ts, concurrency.test.ts…) test the v2 protocol
+// build v2 XML by hand (notify.test.ts and the like) test the v2 protocol
 // and run under v2 only; v3's own protocol tests are in test/wechat/v3 and test/sandbox/v3.
-const BY_VERSION = ['test/routes/pay.test.ts', 'test/routes/refund.test.ts', 'test/ledger/reconcile.test.ts']
+const BY_VERSION = [
+  'test/ledger/concurrency.test.ts',
+  'test/ledger/recovery.test.ts',
+  'test/routes/pay.test.ts',
+  'test/routes/refund.test.ts',
+  'test/ledger/reconcile.test.ts',
+]
 // The routes' v3 side itself (signed JSON notifications): under v3 only.
 const V3_ONLY = ['test/routes/notify-v3.test.ts']
 

@@ -11,14 +11,25 @@ import { ledgerRecord, snapshot, snapshotCaughtUp } from '../support/ledger'
 import { type Handler, PRIMARY, passThrough, route, SERVICE } from '../support/net'
 import { deliver, notification, type PlacedOrder, placeOrder, SUCCESS_XML, shop } from '../support/payments'
 import { captureLogs } from '../support/secrets'
+import { PUBLIC_KEY_ID } from '../support/v3-keys'
+import { signed } from '../support/v3-standin'
+import { V3 } from '../support/version'
 import { APPID, MCH_ID, successReply } from '../support/wechat'
 
 /** Counts the unifiedorder calls that reach WeChat, passing them through to the sandbox. */
+/** unifiedorder (v2), or an order placed at /v3/pay/transactions/{jsapi,native,app,h5} (v3). */
+function isPlacement(request: Request): boolean {
+  const path = new URL(request.url).pathname
+  return V3
+    ? request.method === 'POST' && /\/v3\/pay\/transactions\/(jsapi|native|app|h5)$/.test(path)
+    : path.endsWith('/pay/unifiedorder')
+}
+
 function countPlacements(): string[] {
   const calls: string[] = []
   const counting: Handler = async (request) => {
     const path = new URL(request.url).pathname
-    if (path.endsWith('/pay/unifiedorder')) calls.push(path)
+    if (isPlacement(request)) calls.push(path)
     return passThrough(request)
   }
   route(PRIMARY, counting)
@@ -246,9 +257,11 @@ describe('the ledger and its KV snapshot', () => {
     const placed = order as unknown as PlacedOrder
     // While WeChat is asked for a new prepay_id, the payer's payment is notified.
     route(PRIMARY, async (request) => {
-      if (new URL(request.url).pathname.endsWith('/pay/unifiedorder')) {
+      if (isPlacement(request)) {
         expect((await deliver(await notification(placed))).text).toBe(SUCCESS_XML)
-        return successReply({ trade_type: 'JSAPI', prepay_id: 'wx_fresh_after_payment' })
+        return V3
+          ? signed({ status: 200, json: { prepay_id: 'wx_fresh_after_payment' } }, PUBLIC_KEY_ID)
+          : successReply({ trade_type: 'JSAPI', prepay_id: 'wx_fresh_after_payment' })
       }
       return passThrough(request)
     })

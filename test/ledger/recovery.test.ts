@@ -9,9 +9,15 @@ import { ledgerRecord, runAlarm, snapshot, snapshotCaughtUp } from '../support/l
 import { PRIMARY, passThrough, route } from '../support/net'
 import { deliver, notification, placeOrder, SUCCESS_XML, shop, transactionId } from '../support/payments'
 import { captureLogs } from '../support/secrets'
-import { readRequest, successReply } from '../support/wechat'
+import { PUBLIC_KEY_ID } from '../support/v3-keys'
+import { signed } from '../support/v3-standin'
+import { V3 } from '../support/version'
+import { APPID, MCH_ID, readRequest, successReply } from '../support/wechat'
 
-/** WeChat (a strict stand-in, signed replies) says the order was paid; everything else goes to the sandbox. */
+/**
+ * WeChat (a strict stand-in, signed replies in the API version under test) says the order was paid;
+ * everything else goes to the sandbox.
+ */
 function wechatSaysPaid(
   order: { out_trade_no: string; total_fee: number; openid: string },
   { closeorder = 'pass' }: { closeorder?: 'pass' | 'ORDERPAID' } = {},
@@ -19,6 +25,13 @@ function wechatSaysPaid(
   const seen = { transaction_id: transactionId(), queries: 0 }
   route(PRIMARY, async (request) => {
     const path = new URL(request.url).pathname
+    if (V3) {
+      if (path.endsWith('/close') && closeorder === 'ORDERPAID')
+        return signed({ status: 400, json: { code: 'ORDERPAID', message: '订单已支付' } }, PUBLIC_KEY_ID)
+      if (request.method !== 'GET' || !path.includes('/v3/pay/transactions/out-trade-no/')) return passThrough(request)
+      seen.queries += 1
+      return signed({ status: 200, json: paidTransaction(order, seen.transaction_id) }, PUBLIC_KEY_ID)
+    }
     if (path.endsWith('/pay/closeorder') && closeorder === 'ORDERPAID')
       return successReply({ result_code: 'FAIL', err_code: 'ORDERPAID', err_code_des: '订单已支付' })
     if (!path.endsWith('/pay/orderquery')) return passThrough(request)
@@ -38,6 +51,24 @@ function wechatSaysPaid(
     })
   })
   return seen
+}
+
+/** v3's transaction object (query reply) for a paid order (v3 reference §6.7). */
+function paidTransaction(order: { out_trade_no: string; total_fee: number; openid: string }, transactionId: string) {
+  return {
+    appid: APPID,
+    mchid: MCH_ID,
+    out_trade_no: order.out_trade_no,
+    transaction_id: transactionId,
+    trade_type: 'JSAPI',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    attach: '',
+    success_time: '2026-11-29T12:00:00+08:00',
+    payer: { openid: order.openid },
+    amount: { total: order.total_fee, payer_total: order.total_fee, currency: 'CNY', payer_currency: 'CNY' },
+  }
 }
 
 type Line = Record<string, unknown>
@@ -78,7 +109,8 @@ describe('orders check themselves until settled', () => {
     const order = await placeOrder()
     let queries = 0
     route(PRIMARY, (request) => {
-      if (new URL(request.url).pathname.endsWith('/pay/orderquery')) queries += 1
+      const path = new URL(request.url).pathname
+      if (path.endsWith('/pay/orderquery') || path.includes('/v3/pay/transactions/out-trade-no/')) queries += 1
       return passThrough(request)
     })
     for (let i = 0; i < 5; i++) await runAlarm(order.out_trade_no)
@@ -149,7 +181,8 @@ describe('whatever order they come in', () => {
     // WeChat (the sandbox) never saw this payment: its orderquery still says NOTPAY.
     let queries = 0
     route(PRIMARY, (request) => {
-      if (new URL(request.url).pathname.endsWith('/pay/orderquery')) queries += 1
+      const path = new URL(request.url).pathname
+      if (path.endsWith('/pay/orderquery') || path.includes('/v3/pay/transactions/out-trade-no/')) queries += 1
       return passThrough(request)
     })
     while (await runAlarm(order.out_trade_no)) {}
