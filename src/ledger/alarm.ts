@@ -19,6 +19,11 @@ export class Alarm {
     this.at = at
   }
 
+  /** The alarm is known to be `at` without asking storage (empty storage has none). */
+  known(at: number | null): void {
+    this.at ??= at
+  }
+
   /** The alarm fired: it is no longer set. */
   fired(): void {
     this.at = null

@@ -23,6 +23,8 @@ export class Store {
   tasks: Tasks = {}
   /** The record was restored from its archive and is not in storage until it changes. */
   private archived = false
+  /** Storage holds the record as it is here: a change of the tasks alone stores only the tasks. */
+  private recordStored = false
   readonly snapshots: SnapshotWriter
   private readonly alarm: Alarm
 
@@ -63,16 +65,19 @@ export class Store {
     if (this.current !== undefined) return this.current
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.current !== undefined) return
-      const [record, tasks] = await Promise.all([
-        this.ctx.storage.get<OrderRecord>('record'),
-        this.ctx.storage.get<Tasks>('tasks'),
-      ])
+      // One storage call for both keys.
+      const stored = await this.ctx.storage.get<unknown>(['record', 'tasks'])
+      const record = stored.get('record') as OrderRecord | undefined
+      const tasks = stored.get('tasks') as Tasks | undefined
       this.tasks = tasks ?? {}
       this.snapshots.loaded()
       if (record) {
         this.current = record
+        this.recordStored = true
         return
       }
+      // Empty storage has no alarm (erase() deletes it first): the first change needs no getAlarm().
+      if (!tasks) this.alarm.known(null)
       const found = await readKvRecord(this.env.ORDERS, outTradeNo)
       if (found.kind === 'unreadable') {
         // Never guessed at: the order stays unusable until an operator looks (README "Storage").
@@ -115,6 +120,7 @@ export class Store {
     if (!result.ok || !result.changed) return result
     this.current = result.record
     this.archived = false
+    this.recordStored = false
     schedule?.(this.tasks)
     // Every change starts the retention period again (a refund, a relay, a late payment).
     this.tasks.retention = retentionAt(result.record, this.upstream.config())
@@ -147,7 +153,17 @@ export class Store {
     const config = this.upstream.config()
     if (this.current) {
       this.tasks.retention ??= retentionAt(this.current, config)
-      await this.ctx.storage.put({ record: this.current, tasks: this.tasks })
+      if (this.recordStored) await this.ctx.storage.put('tasks', this.tasks)
+      else {
+        // Set before the await: put() takes the record as it is now, and a change meanwhile clears it.
+        this.recordStored = true
+        try {
+          await this.ctx.storage.put({ record: this.current, tasks: this.tasks })
+        } catch (err) {
+          this.recordStored = false
+          throw err
+        }
+      }
     }
     await this.alarm.set(nextAlarm(this.tasks, schedules(config)))
   }
@@ -173,6 +189,7 @@ export class Store {
     await this.alarm.set(null)
     await this.ctx.storage.deleteAll()
     this.current = undefined
+    this.recordStored = false
     this.tasks = {}
   }
 
