@@ -34,18 +34,20 @@ export const app = new Hono<{ Bindings: Env }>()
 
 app.route('/', home)
 
+// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token.
+const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
+
 // Before auth: any method but POST is 405 on every route, whoever asks (OPTIONS included).
-for (const path of [...PAY_ROUTES, '/v1/pay/notify', '/v1/pay/notify/refund']) {
+for (const path of [...PAY_ROUTES, ...WECHAT_CALLBACKS]) {
   app.use(path, async (c, next) => {
     if (c.req.method !== 'POST') throw fail('methodNotAllowed', `${path} accepts POST only`)
     await next()
   })
 }
 
-// WeChat's callbacks authenticate by their signature (or encryption), never a bearer token. Every
-// other path under /v1/pay needs one, so a new route is protected by default (src/auth.ts: scopes).
-// c.req.path is the (decoded) path the router matches, so the exclusion is exactly those two routes.
-const WECHAT_CALLBACKS = ['/v1/pay/notify', '/v1/pay/notify/refund']
+// Every path under /v1/pay but WeChat's callbacks needs a token, so a new route is protected by
+// default (src/auth.ts: scopes). c.req.path is the (decoded) path the router matches, so the
+// exclusion is exactly those two routes.
 const auth = bearer()
 app.use('/v1/pay/*', (c, next) => (WECHAT_CALLBACKS.includes(c.req.path) ? next() : auth(c, next)))
 

@@ -86,8 +86,7 @@ function acknowledge(handle: Handler, event: string) {
       await handle(c.req.raw, c.env)
       return xml(SUCCESS_XML)
     } catch (err) {
-      const rejected = asRejected(err)
-      console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
+      const rejected = logged(err, event)
       return xml(failXml(rejected.message), rejected.reason === 'too_large' ? 413 : 200)
     }
   }
@@ -100,8 +99,7 @@ async function v3(request: Request, env: Env, config: Config, event: string): Pr
     if (!body.ok) throw new Rejected(body.reason)
     return await notifyV3({ headers: request.headers, body: body.bytes }, env, config, event)
   } catch (err) {
-    const rejected = asRejected(err)
-    console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
+    const rejected = logged(err, event)
     return refused(rejected.message, rejected.reason === 'too_large' ? 413 : 500)
   }
 }
@@ -109,6 +107,13 @@ async function v3(request: Request, env: Env, config: Config, event: string): Pr
 export const notify = new Hono<{ Bindings: Env }>()
   .post('/', acknowledge(handle, 'notify_rejected'))
   .post('/refund', acknowledge(handleRefund, 'refund_notify_rejected'))
+
+/** The refusal `err` stands for, logged once with its reason and detail (never a secret). */
+function logged(err: unknown, event: string): Rejected {
+  const rejected = asRejected(err)
+  console.warn(JSON.stringify({ event, reason: rejected.reason, ...rejected.detail }))
+  return rejected
+}
 
 /** Anything unexpected is still a refusal: WeChat retries, and the log keeps what went wrong. */
 function asRejected(err: unknown): Rejected {
